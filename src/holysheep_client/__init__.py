@@ -1,0 +1,103 @@
+"""
+holysheep_client: LLM calls that survive outages, rate limits and slow tails.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ._config import (
+    BreakerConfig,
+    ClientConfig,
+    HedgingConfig,
+    MigrationConfig,
+    MigrationPhase,
+    ModelPrice,
+    PoolConfig,
+    ProviderConfig,
+    RateLimitConfig,
+    RetryConfig,
+    RollbackConfig,
+    SharedStateConfig,
+    TimeoutConfig,
+)
+from ._hooks import (
+    AttemptDetails,
+    BaseHook,
+    BreakerTransition,
+    ClientHook,
+    RateLimitWaitDetails,
+    RequestDetails,
+    RetryDetails,
+    RouteDecision,
+)
+from ._models import ChatResponse, Health, MigrationStatus, ProviderHealth, Usage
+from .errors import (
+    AllProvidersFailedError,
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    CircuitOpenError,
+    ConfigError,
+    ContentPolicyError,
+    ContextLengthError,
+    HolySheepError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    StreamInterruptedError,
+)
+
+try:
+    __version__ = version("holysheep-client")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AllProvidersFailedError",
+    "AttemptDetails",
+    "AuthenticationError",
+    "BadRequestError",
+    "BaseHook",
+    "BreakerConfig",
+    "BreakerTransition",
+    "ChatResponse",
+    "CircuitOpenError",
+    "ClientConfig",
+    "ClientHook",
+    "ConfigError",
+    "ContentPolicyError",
+    "ContextLengthError",
+    "HedgingConfig",
+    "Health",
+    "HolySheepError",
+    "MigrationConfig",
+    "MigrationPhase",
+    "MigrationStatus",
+    "ModelPrice",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PoolConfig",
+    "ProviderConfig",
+    "ProviderHealth",
+    "RateLimitConfig",
+    "RateLimitError",
+    "RateLimitWaitDetails",
+    "RequestDetails",
+    "RetryConfig",
+    "RetryDetails",
+    "RollbackConfig",
+    "RouteDecision",
+    "ServerError",
+    "SharedStateConfig",
+    "StreamInterruptedError",
+    "TimeoutConfig",
+    "Usage",
+    "__version__",
+]
