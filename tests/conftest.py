@@ -1,0 +1,25 @@
+"""
+Shared fixtures: the anyio backend (asyncio only) and the `../shared/` folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Run async tests on asyncio only."""
+    return "asyncio"
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """The team's shared folder beside the clone; tests needing it skip without it."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared/ is not beside this clone (CI has it; a user's clone does not)")
+    return SHARED
