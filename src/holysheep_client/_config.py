@@ -9,6 +9,7 @@ reason, never pydantic's ``ValidationError``, and never the value (it may be a k
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +47,8 @@ __all__ = [
     "SharedStateConfig",
     "TimeoutConfig",
 ]
+
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("holysheep_environ", default=None)
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """Seconds, from a number or a string such as "90s", "30m", "24h"."""
@@ -91,10 +94,16 @@ class _Model(BaseModel):
         Raises:
             ConfigError: Naming the first invalid field and why.
         """
+        ctx = kwargs.get("context")
+        env = ctx.get("environ") if isinstance(ctx, Mapping) else None
+        token = _ENVIRON.set(env) if env is not None else None
         try:
             return super().model_validate(obj, *args, **kwargs)
         except ValidationError as exc:
             raise _config_error(exc) from None
+        finally:
+            if token is not None:
+                _ENVIRON.reset(token)
 
     @classmethod
     def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Self:
@@ -350,8 +359,10 @@ class SharedStateConfig(_Model):
 
 
 def _environ(info: ValidationInfo) -> Mapping[str, str]:
+    # Models with a custom __init__ lose pydantic's validation context when nested,
+    # so an explicit environ also travels in a context variable.
     ctx = info.context if isinstance(info.context, Mapping) else {}
-    env = ctx.get("environ")
+    env = ctx.get("environ") or _ENVIRON.get()
     if env is None:
         from ._config_sources import process_environ
 

@@ -1,0 +1,176 @@
+"""
+WeightedRouter: weighted split, sticky monotone keys, failover order, migration, rollback.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from holysheep_client import ConfigError, MigrationConfig, MigrationPhase, RollbackConfig
+from holysheep_client._migration import phase_at
+from holysheep_client._router import WeightedRouter, rendezvous_pick
+from holysheep_client.testing import FakeClock
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def migration(**kw: object) -> MigrationConfig:
+    data: dict[str, object] = {
+        "source": "legacy",
+        "target": "holysheep",
+        "started_at": START,
+        "phases": [
+            MigrationPhase(name="canary", duration="24h", weight=5),
+            MigrationPhase(name="rolling", duration="48h", weight=25),
+            MigrationPhase(name="majority", duration="24h", weight=75),
+            MigrationPhase(name="full", duration=0, weight=100),
+        ],
+        "rollback": RollbackConfig(max_error_rate=0.05, min_requests=50, window=300),
+    }
+    data.update(kw)
+    return MigrationConfig(**data)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        pytest.param({"a": 5, "b": 95}, id="5-95"),
+        pytest.param({"a": 25, "b": 75}, id="25-75"),
+        pytest.param({"a": 1, "b": 2, "c": 7}, id="three-way"),
+    ],
+)
+def test_split_matches_weights_within_three_sigma(weights: dict[str, float]) -> None:
+    """Over 10,000 seeded draws each provider's share is within 3 sigma of its weight."""
+    router = WeightedRouter(weights, rng=random.Random(1234))
+    n = 10_000
+    counts = dict.fromkeys(weights, 0)
+    for _ in range(n):
+        counts[router.plan()[0]] += 1
+    total = sum(weights.values())
+    for name, w in weights.items():
+        p = w / total
+        sigma = math.sqrt(n * p * (1 - p))
+        assert abs(counts[name] - n * p) <= 3 * sigma, (name, counts[name], n * p)
+
+
+def test_sticky_keys_split_by_weight_and_are_stable() -> None:
+    """Keyed draws follow the weights and the same key always draws the same provider."""
+    router = WeightedRouter({"legacy": 75, "holysheep": 25})
+    keys = [f"user-{i}" for i in range(10_000)]
+    first = [router.plan(k)[0] for k in keys]
+    assert first == [router.plan(k)[0] for k in keys]
+    share = first.count("holysheep") / len(keys)
+    assert abs(share - 0.25) <= 3 * math.sqrt(0.25 * 0.75 / len(keys))
+
+
+def test_sticky_keys_are_monotone_through_the_migration_steps() -> None:
+    """As the target goes 5 -> 25 -> 75 -> 100, keys only ever move to the target."""
+    keys = [f"session-{i}" for i in range(5_000)]
+    previous: dict[str, str] | None = None
+    for w in (0, 5, 25, 75, 100):
+        weights = {"legacy": 100.0 - w, "holysheep": float(w)}
+        now = {k: rendezvous_pick(k, weights) or "" for k in keys}
+        if previous is not None:
+            moved = [k for k in keys if previous[k] != now[k]]
+            assert all(previous[k] == "legacy" and now[k] == "holysheep" for k in moved)
+            assert moved, "raising the weight must move some keys"
+        previous = now
+    assert previous is not None and set(previous.values()) == {"holysheep"}
+
+
+def test_weight_zero_gets_no_keyed_primary_but_stays_a_failover() -> None:
+    """A provider of weight 0 is never a keyed primary, yet is in the failover order."""
+    router = WeightedRouter({"legacy": 0, "holysheep": 10, "backup": 5})
+    plans = [router.plan(f"k{i}") for i in range(500)]
+    assert all(p[0] != "legacy" for p in plans)
+    assert all(p[-1] == "legacy" and len(p) == 3 for p in plans)
+    assert all(p[1:] == ["backup", "legacy"] for p in plans if p[0] == "holysheep")
+
+
+def test_migration_phases_step_by_the_clock() -> None:
+    """The target's weight is a step function of the clock; the source gets the rest."""
+    clock = FakeClock(start=START - timedelta(hours=1))
+    router = WeightedRouter({"legacy": 100, "holysheep": 0}, migration=migration(), clock=clock)
+    assert router.weights() == {"legacy": 100, "holysheep": 0}
+    seen = []
+    for hours in (1, 23, 1, 47, 1, 23, 1, 1000):
+        clock.advance(hours * 3600 - 1)
+        seen.append(router.weights()["holysheep"])
+        clock.advance(1)
+    assert seen == [0, 5, 5, 25, 25, 75, 75, 100]
+    status = router.status()
+    assert status is not None and status.phase == "full" and status.target_weight == 100
+
+
+def test_phase_at_holds_the_last_finite_phase() -> None:
+    """After the last finite phase its weight holds; before started_at there is none."""
+    m = migration(phases=[MigrationPhase(name="a", duration="1h", weight=5), MigrationPhase(name="b", duration="1h", weight=30)])
+    assert phase_at(m, START - timedelta(seconds=1)) is None
+    pos = phase_at(m, START + timedelta(days=30))
+    assert pos is not None and (pos.name, pos.weight) == ("b", 30)
+
+
+def test_rollback_fires_only_past_the_threshold_and_sticks() -> None:
+    """Rollback waits for min_requests, fires above max_error_rate, and stays until set_weights."""
+    clock = FakeClock(start=START + timedelta(hours=30))
+    router = WeightedRouter({"legacy": 100, "holysheep": 0}, migration=migration(), clock=clock)
+    assert router.weights()["holysheep"] == 25
+    # 2 errors in 49 outcomes: not judged yet; 2/50 = 4%: under 5%.
+    for i in range(50):
+        assert router.record_target_outcome(ok=i not in (3, 7)) is None
+    assert not router.rolled_back("holysheep")
+    # One more error: 3/51 = 5.9% > 5%.
+    reason = router.record_target_outcome(ok=False)
+    assert reason is not None and "error rate" in reason
+    assert router.weights() == {"legacy": 100, "holysheep": 0}
+    clock.advance(48 * 3600)
+    assert router.weights()["holysheep"] == 0, "rollback is sticky across phases"
+    status = router.status()
+    assert status is not None and status.rolled_back and status.reason == reason
+    router.set_weights({"holysheep": 10})
+    assert router.weights() == {"legacy": 100, "holysheep": 10}
+    assert not router.rolled_back("holysheep")
+
+
+def test_rollback_window_slides() -> None:
+    """Errors older than the window no longer count."""
+    clock = FakeClock(start=START + timedelta(hours=1))
+    router = WeightedRouter({"legacy": 100, "holysheep": 0}, migration=migration(), clock=clock)
+    for _ in range(10):
+        router.record_target_outcome(ok=False)
+    clock.advance(301)
+    for _ in range(60):
+        assert router.record_target_outcome(ok=True) is None
+    assert not router.rolled_back("holysheep")
+
+
+@pytest.mark.parametrize(
+    ("weights", "field"),
+    [
+        pytest.param({"ghost": 1}, "weights.ghost", id="unknown"),
+        pytest.param({"legacy": -1}, "weights.legacy", id="negative"),
+        pytest.param({"legacy": 0, "holysheep": 0}, "weights", id="all-zero"),
+    ],
+)
+def test_set_weights_rejects_bad_input(weights: dict[str, float], field: str) -> None:
+    """set_weights raises ConfigError naming the bad entry and changes nothing."""
+    router = WeightedRouter({"legacy": 100, "holysheep": 0})
+    with pytest.raises(ConfigError) as info:
+        router.set_weights(weights)
+    assert info.value.field == field
+    assert router.weights() == {"legacy": 100, "holysheep": 0}
+
+
+def test_set_weights_pauses_the_migration_clock() -> None:
+    """After set_weights the phases no longer move the weights."""
+    clock = FakeClock(start=START)
+    router = WeightedRouter({"legacy": 100, "holysheep": 0}, migration=migration(), clock=clock)
+    router.set_weights({"legacy": 60, "holysheep": 40})
+    clock.advance(200 * 3600)
+    assert router.weights() == {"legacy": 60, "holysheep": 40}
+    status = router.status()
+    assert status is not None and status.reason is not None and "paused" in status.reason
