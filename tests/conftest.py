@@ -21,5 +21,7 @@ def anyio_backend() -> str:
 def shared_dir() -> Path:
     """The team's shared folder beside the clone; tests needing it skip without it."""
     if not SHARED.is_dir():
-        pytest.skip("../shared/ is not beside this clone (CI has it; a user's clone does not)")
+        pytest.skip(
+            "../shared/ is not beside this clone (CI has it; a user's clone does not)"
+        )
     return SHARED

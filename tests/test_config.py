@@ -24,7 +24,11 @@ SECRET = "sk-very-secret-value-123"
 
 
 def provider(**kw: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"name": "holysheep", "base_url": "https://api.holysheep.ai/v1", "api_key": SECRET}
+    base: dict[str, Any] = {
+        "name": "holysheep",
+        "base_url": "https://api.holysheep.ai/v1",
+        "api_key": SECRET,
+    }
     base.update(kw)
     return base
 
@@ -32,10 +36,18 @@ def provider(**kw: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        pytest.param({"providers": [provider(weight=-1)]}, "providers.0.weight", id="negative-weight"),
-        pytest.param({"providers": [provider(weight=0)]}, "providers", id="all-weights-zero"),
         pytest.param(
-            {"providers": [provider(), provider()]}, "providers.1.name", id="duplicate-name"
+            {"providers": [provider(weight=-1)]},
+            "providers.0.weight",
+            id="negative-weight",
+        ),
+        pytest.param(
+            {"providers": [provider(weight=0)]}, "providers", id="all-weights-zero"
+        ),
+        pytest.param(
+            {"providers": [provider(), provider()]},
+            "providers.1.name",
+            id="duplicate-name",
         ),
         pytest.param(
             {"providers": [provider(api_key=None, api_key_env="NOPE_NOT_SET")]},
@@ -69,13 +81,23 @@ def provider(**kw: Any) -> dict[str, Any]:
             "timeout.total",
             id="bad-duration",
         ),
-        pytest.param({"providers": [provider(colour="red")]}, "providers.0.colour", id="extra-key"),
+        pytest.param(
+            {"providers": [provider(colour="red")]},
+            "providers.0.colour",
+            id="extra-key",
+        ),
         pytest.param({"providers": []}, "providers", id="no-providers"),
     ],
 )
-def test_invalid_configs_raise_config_error_naming_the_field(data: dict[str, Any], field: str) -> None:
+def test_invalid_configs_raise_config_error_naming_the_field(
+    data: dict[str, Any], field: str
+) -> None:
     """Each invalid configuration raises ConfigError with the field's path and no secret."""
-    for load in (ClientConfig.model_validate, lambda d: ClientConfig.model_validate_json(json.dumps(d)), lambda d: ClientConfig(**d)):
+    for load in (
+        ClientConfig.model_validate,
+        lambda d: ClientConfig.model_validate_json(json.dumps(d)),
+        lambda d: ClientConfig(**d),
+    ):
         with pytest.raises(ConfigError) as info:
             load(data)
         assert info.value.field == field
@@ -95,9 +117,16 @@ def test_nested_model_constructor_raises_config_error() -> None:
 
 def test_http_is_allowed_for_loopback_and_with_opt_in() -> None:
     """http:// works for loopback hosts and, when asked for, elsewhere."""
-    assert ProviderConfig(**provider(base_url="http://127.0.0.1:8080/v1/")).base_url == "http://127.0.0.1:8080/v1"
-    assert ProviderConfig(**provider(base_url="http://[::1]:1/v1")).base_url.startswith("http://[::1]")
-    ProviderConfig(**provider(base_url="http://relay.internal/v1", allow_insecure_http=True))
+    assert (
+        ProviderConfig(**provider(base_url="http://127.0.0.1:8080/v1/")).base_url
+        == "http://127.0.0.1:8080/v1"
+    )
+    assert ProviderConfig(**provider(base_url="http://[::1]:1/v1")).base_url.startswith(
+        "http://[::1]"
+    )
+    ProviderConfig(
+        **provider(base_url="http://relay.internal/v1", allow_insecure_http=True)
+    )
 
 
 def test_key_never_appears_in_repr_or_dump() -> None:
@@ -120,17 +149,36 @@ def test_api_key_env_resolves_from_the_given_environ() -> None:
 
 def test_durations_accept_strings() -> None:
     """Duration fields accept "90s", "30m", "24h" and plain seconds."""
-    phases = [MigrationPhase(name="a", duration="90s", weight=5), MigrationPhase(name="b", duration="30m", weight=25), MigrationPhase(name="c", duration="24h", weight=75), MigrationPhase(name="d", duration=0, weight=100)]
+    phases = [
+        MigrationPhase(name="a", duration="90s", weight=5),
+        MigrationPhase(name="b", duration="30m", weight=25),
+        MigrationPhase(name="c", duration="24h", weight=75),
+        MigrationPhase(name="d", duration=0, weight=100),
+    ]
     assert [p.duration for p in phases] == [90.0, 1800.0, 86400.0, 0.0]
     with pytest.raises(ConfigError, match=r"phases\.0\.duration"):
-        MigrationConfig(source="a", target="b", phases=[MigrationPhase(name="x", duration=0, weight=5), phases[1]])
+        MigrationConfig(
+            source="a",
+            target="b",
+            phases=[MigrationPhase(name="x", duration=0, weight=5), phases[1]],
+        )
 
 
 def test_started_at_must_be_aware() -> None:
     """A naive started_at is rejected."""
     with pytest.raises(ConfigError, match="started_at"):
-        MigrationConfig(source="a", target="b", started_at=datetime(2026, 1, 1), phases=[MigrationPhase(name="x", weight=5)])
-    MigrationConfig(source="a", target="b", started_at=datetime(2026, 1, 1, tzinfo=UTC), phases=[MigrationPhase(name="x", weight=5)])
+        MigrationConfig(
+            source="a",
+            target="b",
+            started_at=datetime(2026, 1, 1),
+            phases=[MigrationPhase(name="x", weight=5)],
+        )
+    MigrationConfig(
+        source="a",
+        target="b",
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        phases=[MigrationPhase(name="x", weight=5)],
+    )
 
 
 SEED_YAML = """
@@ -199,7 +247,9 @@ def test_from_yaml_errors_are_typed(tmp_path: Path) -> None:
     bad.write_text("providers: [\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         ClientConfig.from_yaml(bad)
-    bad.write_text("api_configs:\n  holysheep:\n    base_url: https://a/v1\n    api_key_ref: x-key\n")
+    bad.write_text(
+        "api_configs:\n  holysheep:\n    base_url: https://a/v1\n    api_key_ref: x-key\n"
+    )
     with pytest.raises(ConfigError, match="X_KEY"):
         ClientConfig.from_yaml(bad, environ={})
 
@@ -224,10 +274,24 @@ def test_from_env_reads_the_documented_variables() -> None:
     ("env", "field"),
     [
         pytest.param({}, "HOLYSHEEP_API_KEY", id="no-key"),
-        pytest.param({"HOLYSHEEP_API_KEY": "k", "MAX_CONCURRENT_REQUESTS": "many"}, "MAX_CONCURRENT_REQUESTS", id="not-int"),
-        pytest.param({"HOLYSHEEP_API_KEY": "k", "REQUEST_TIMEOUT": "-1"}, "REQUEST_TIMEOUT", id="negative"),
-        pytest.param({"HOLYSHEEP_API_KEY": "k", "HOLYSHEEP_BASE_URL": "ftp://x"}, "HOLYSHEEP_BASE_URL", id="bad-url"),
-        pytest.param({"HOLYSHEEP_API_KEY": "k\x00"}, "HOLYSHEEP_API_KEY", id="control-char"),
+        pytest.param(
+            {"HOLYSHEEP_API_KEY": "k", "MAX_CONCURRENT_REQUESTS": "many"},
+            "MAX_CONCURRENT_REQUESTS",
+            id="not-int",
+        ),
+        pytest.param(
+            {"HOLYSHEEP_API_KEY": "k", "REQUEST_TIMEOUT": "-1"},
+            "REQUEST_TIMEOUT",
+            id="negative",
+        ),
+        pytest.param(
+            {"HOLYSHEEP_API_KEY": "k", "HOLYSHEEP_BASE_URL": "ftp://x"},
+            "HOLYSHEEP_BASE_URL",
+            id="bad-url",
+        ),
+        pytest.param(
+            {"HOLYSHEEP_API_KEY": "k\x00"}, "HOLYSHEEP_API_KEY", id="control-char"
+        ),
     ],
 )
 def test_from_env_errors_name_the_variable(env: dict[str, str], field: str) -> None:

@@ -10,7 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from holysheep_client import ConfigError, MigrationConfig, MigrationPhase, RollbackConfig
+from holysheep_client import (
+    ConfigError,
+    MigrationConfig,
+    MigrationPhase,
+    RollbackConfig,
+)
 from holysheep_client._migration import phase_at
 from holysheep_client._router import WeightedRouter, rendezvous_pick
 from holysheep_client.testing import FakeClock
@@ -94,7 +99,9 @@ def test_weight_zero_gets_no_keyed_primary_but_stays_a_failover() -> None:
 def test_migration_phases_step_by_the_clock() -> None:
     """The target's weight is a step function of the clock; the source gets the rest."""
     clock = FakeClock(start=START - timedelta(hours=1))
-    router = WeightedRouter({"legacy": 100, "holysheep": 0}, migration=migration(), clock=clock)
+    router = WeightedRouter(
+        {"legacy": 100, "holysheep": 0}, migration=migration(), clock=clock
+    )
     assert router.weights() == {"legacy": 100, "holysheep": 0}
     seen = []
     for hours in (1, 23, 1, 47, 1, 23, 1, 1000):
@@ -108,7 +115,12 @@ def test_migration_phases_step_by_the_clock() -> None:
 
 def test_phase_at_holds_the_last_finite_phase() -> None:
     """After the last finite phase its weight holds; before started_at there is none."""
-    m = migration(phases=[MigrationPhase(name="a", duration="1h", weight=5), MigrationPhase(name="b", duration="1h", weight=30)])
+    m = migration(
+        phases=[
+            MigrationPhase(name="a", duration="1h", weight=5),
+            MigrationPhase(name="b", duration="1h", weight=30),
+        ]
+    )
     assert phase_at(m, START - timedelta(seconds=1)) is None
     pos = phase_at(m, START + timedelta(days=30))
     assert pos is not None and (pos.name, pos.weight) == ("b", 30)
@@ -117,7 +129,9 @@ def test_phase_at_holds_the_last_finite_phase() -> None:
 def test_rollback_fires_only_past_the_threshold_and_sticks() -> None:
     """Rollback waits for min_requests, fires above max_error_rate, and stays until set_weights."""
     clock = FakeClock(start=START + timedelta(hours=30))
-    router = WeightedRouter({"legacy": 100, "holysheep": 0}, migration=migration(), clock=clock)
+    router = WeightedRouter(
+        {"legacy": 100, "holysheep": 0}, migration=migration(), clock=clock
+    )
     assert router.weights()["holysheep"] == 25
     # 2 errors in 49 outcomes: not judged yet; 2/50 = 4%: under 5%.
     for i in range(50):
@@ -139,7 +153,9 @@ def test_rollback_fires_only_past_the_threshold_and_sticks() -> None:
 def test_rollback_window_slides() -> None:
     """Errors older than the window no longer count."""
     clock = FakeClock(start=START + timedelta(hours=1))
-    router = WeightedRouter({"legacy": 100, "holysheep": 0}, migration=migration(), clock=clock)
+    router = WeightedRouter(
+        {"legacy": 100, "holysheep": 0}, migration=migration(), clock=clock
+    )
     for _ in range(10):
         router.record_target_outcome(ok=False)
     clock.advance(301)
@@ -168,9 +184,13 @@ def test_set_weights_rejects_bad_input(weights: dict[str, float], field: str) ->
 def test_set_weights_pauses_the_migration_clock() -> None:
     """After set_weights the phases no longer move the weights."""
     clock = FakeClock(start=START)
-    router = WeightedRouter({"legacy": 100, "holysheep": 0}, migration=migration(), clock=clock)
+    router = WeightedRouter(
+        {"legacy": 100, "holysheep": 0}, migration=migration(), clock=clock
+    )
     router.set_weights({"legacy": 60, "holysheep": 40})
     clock.advance(200 * 3600)
     assert router.weights() == {"legacy": 60, "holysheep": 40}
     status = router.status()
-    assert status is not None and status.reason is not None and "paused" in status.reason
+    assert (
+        status is not None and status.reason is not None and "paused" in status.reason
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._client import AsyncClient
 from ._config import (
     BreakerConfig,
     ClientConfig,
@@ -32,6 +33,9 @@ from ._hooks import (
     RouteDecision,
 )
 from ._models import ChatResponse, Health, MigrationStatus, ProviderHealth, Usage
+from ._streaming import AsyncChatStream
+from ._sync_client import ChatStream, Client
+from ._transports import build_http_client
 from .errors import (
     AllProvidersFailedError,
     APIConnectionError,
@@ -61,6 +65,8 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AllProvidersFailedError",
+    "AsyncChatStream",
+    "AsyncClient",
     "AttemptDetails",
     "AuthenticationError",
     "BadRequestError",
@@ -68,7 +74,9 @@ __all__ = [
     "BreakerConfig",
     "BreakerTransition",
     "ChatResponse",
+    "ChatStream",
     "CircuitOpenError",
+    "Client",
     "ClientConfig",
     "ClientHook",
     "ConfigError",
@@ -100,4 +108,5 @@ __all__ = [
     "TimeoutConfig",
     "Usage",
     "__version__",
+    "build_http_client",
 ]

@@ -53,7 +53,11 @@ def build_spec(
     msgs = check_messages(messages)
     if not isinstance(model, str) or not model:
         raise BadRequestError("model: expected a non-empty model id or alias")
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+    if (
+        isinstance(max_tokens, bool)
+        or not isinstance(max_tokens, int)
+        or max_tokens < 1
+    ):
         raise BadRequestError("max_tokens: expected an integer >= 1")
     if temperature is not None and not 0 <= temperature <= 2:
         raise BadRequestError("temperature: expected a number between 0 and 2")
@@ -61,7 +65,9 @@ def build_spec(
 
 
 @contextlib.asynccontextmanager
-async def _bounded(seconds: float | None, core: ClientCore, provider: str) -> AsyncIterator[None]:
+async def _bounded(
+    seconds: float | None, core: ClientCore, provider: str
+) -> AsyncIterator[None]:
     """
     Bound a body read by the time left; expiry becomes `APITimeoutError`.
     """
@@ -242,7 +248,9 @@ class AsyncClient:
         if response.status_code >= 300:
             raise core.error_from(name, response, body)
         parsed = core.parse(name, response, body)
-        return core.result(name, parsed, sent_model=sent.model, started=started, record=record)
+        return core.result(
+            name, parsed, sent_model=sent.model, started=started, record=record
+        )
 
     async def _sequential(
         self,
@@ -263,7 +271,9 @@ class AsyncClient:
             if errors:
                 record.failovers += 1
                 core.hooks.route(
-                    RouteDecision(name, len(errors), "failover", type(errors[-1]).__name__)
+                    RouteDecision(
+                        name, len(errors), "failover", type(errors[-1]).__name__
+                    )
                 )
             try:
                 return await self._hop(name, spec, deadline, record, started)
@@ -272,7 +282,9 @@ class AsyncClient:
                 if isinstance(err, APITimeoutError) and core.expired(deadline):
                     raise core.timeout_error(name) from err
                 verdict = core.verdict(err, spec.model)
-                if verdict == "raise" or (verdict == "context_fallback" and fallback_used):
+                if verdict == "raise" or (
+                    verdict == "context_fallback" and fallback_used
+                ):
                     raise
                 errors.append(err)
                 if verdict == "context_fallback":
@@ -304,7 +316,9 @@ class AsyncClient:
             nxt += 1
             if reason != "primary":
                 core.hooks.route(RouteDecision(name, nxt - 1, reason))
-            task = asyncio.ensure_future(self._hop(name, spec, deadline, record, started))
+            task = asyncio.ensure_future(
+                self._hop(name, spec, deadline, record, started)
+            )
             tasks[task] = name
 
         launch("primary")
@@ -473,6 +487,6 @@ class AsyncClient:
 
         self._core.provider_config(provider)
         return httpx2.AsyncClient(
-            transport=SharedAsyncTransport(self._core.stacks[provider]),
+            transport=SharedAsyncTransport(self._core.stacks[provider]),  # type: ignore[arg-type]
             timeout=None,
         )

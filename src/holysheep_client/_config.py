@@ -9,8 +9,8 @@ reason, never pydantic's ``ValidationError``, and never the value (it may be a k
 from __future__ import annotations
 
 import re
-from contextvars import ContextVar
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -48,7 +48,9 @@ __all__ = [
     "TimeoutConfig",
 ]
 
-_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("holysheep_environ", default=None)
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar(
+    "holysheep_environ", default=None
+)
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """Seconds, from a number or a string such as "90s", "30m", "24h"."""
@@ -150,7 +152,9 @@ class RetryConfig(_Model):
     def _no_caller_errors(cls, v: tuple[int, ...]) -> tuple[int, ...]:
         never = sorted({400, 401, 403, 404, 422} & set(v))
         if never:
-            raise ValueError(f"status {never[0]} is a caller error and is never retried")
+            raise ValueError(
+                f"status {never[0]} is a caller error and is never retried"
+            )
         if any(not 100 <= s <= 599 for s in v):
             raise ValueError("statuses must be between 100 and 599")
         return v
@@ -367,7 +371,7 @@ def _environ(info: ValidationInfo) -> Mapping[str, str]:
         from ._config_sources import process_environ
 
         return process_environ()
-    return env  # type: ignore[no-any-return]
+    return env
 
 
 class ProviderConfig(_Model):
@@ -519,7 +523,9 @@ class ClientConfig(_Model):
         raise ConfigError("provider", f"no provider is named {name!r}")
 
     @classmethod
-    def from_yaml(cls, path: str | Path, *, environ: Mapping[str, str] | None = None) -> Self:
+    def from_yaml(
+        cls, path: str | Path, *, environ: Mapping[str, str] | None = None
+    ) -> Self:
         """
         Load a YAML file in this shape, or in the seed's ``api_configs`` shape.
 

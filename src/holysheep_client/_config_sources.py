@@ -56,7 +56,9 @@ def seed_to_ours(data: Mapping[str, Any]) -> dict[str, Any]:
     }
     configs = data.get("api_configs")
     if not isinstance(configs, Mapping) or not configs:
-        raise ConfigError("api_configs", "expected a mapping of provider name to settings")
+        raise ConfigError(
+            "api_configs", "expected a mapping of provider name to settings"
+        )
     providers = []
     for name, entry in configs.items():
         if not isinstance(entry, Mapping):
@@ -65,7 +67,9 @@ def seed_to_ours(data: Mapping[str, Any]) -> dict[str, Any]:
         p["name"] = str(name)
         if "api_key_ref" in entry:
             if not isinstance(entry["api_key_ref"], str):
-                raise ConfigError(f"api_configs.{name}.api_key_ref", "expected a string")
+                raise ConfigError(
+                    f"api_configs.{name}.api_key_ref", "expected a string"
+                )
             p["api_key_env"] = _ref_to_env(entry["api_key_ref"])
         providers.append(p)
     out["providers"] = providers
@@ -80,7 +84,8 @@ def seed_to_ours(data: Mapping[str, Any]) -> dict[str, Any]:
             keys = [k for k in step if str(k).endswith("_weight")]
             if len(keys) != 1:
                 raise ConfigError(
-                    f"migration_schedule.{i}", "expected exactly one '<provider>_weight' key"
+                    f"migration_schedule.{i}",
+                    "expected exactly one '<provider>_weight' key",
                 )
             this_target = str(keys[0]).removesuffix("_weight")
             if target not in (None, this_target):
@@ -101,7 +106,11 @@ def seed_to_ours(data: Mapping[str, Any]) -> dict[str, Any]:
                 "migration_schedule",
                 "the seed shape needs exactly one source provider besides the target",
             )
-        migration: dict[str, Any] = {"source": others[0], "target": target, "phases": phases}
+        migration: dict[str, Any] = {
+            "source": others[0],
+            "target": target,
+            "phases": phases,
+        }
         if data.get("migration_started_at") is not None:
             migration["started_at"] = data["migration_started_at"]
         out["migration"] = migration
@@ -119,7 +128,9 @@ def load_yaml(
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError("path", f"cannot read the config file ({exc.strerror})") from None
+        raise ConfigError(
+            "path", f"cannot read the config file ({exc.strerror})"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -134,14 +145,18 @@ def load_yaml(
     return cls.model_validate(data, context=context)
 
 
-def _env_number(env: Mapping[str, str], name: str, kind: type[float] | type[int]) -> Any:
+def _env_number(
+    env: Mapping[str, str], name: str, kind: type[float] | type[int]
+) -> Any:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return None
     try:
         value = kind(raw.strip())
     except ValueError:
-        raise ConfigError(name, f"expected {'an integer' if kind is int else 'a number'}") from None
+        raise ConfigError(
+            name, f"expected {'an integer' if kind is int else 'a number'}"
+        ) from None
     if value <= 0:
         raise ConfigError(name, "must be greater than 0")
     return value
@@ -155,7 +170,9 @@ def load_env(cls: type[C], environ: Mapping[str, str] | None = None) -> C:
     if not env.get("HOLYSHEEP_API_KEY"):
         raise ConfigError("HOLYSHEEP_API_KEY", "environment variable is not set")
     base_url = (
-        env.get("HOLYSHEEP_BASE_URL") or env.get("DEERFLOW_BASE_URL") or DEFAULT_BASE_URL
+        env.get("HOLYSHEEP_BASE_URL")
+        or env.get("DEERFLOW_BASE_URL")
+        or DEFAULT_BASE_URL
     )
     provider: dict[str, Any] = {
         "name": env.get("HOLYSHEEP_PROVIDER_NAME") or "holysheep",

@@ -186,7 +186,9 @@ class ClientCore:
             extensions={EXT_DEADLINE: deadline, EXT_PROVIDER: name, EXT_CALL: record},
         )
 
-    def get_request(self, name: str, path: str, *, deadline: float | None) -> httpx2.Request:
+    def get_request(
+        self, name: str, path: str, *, deadline: float | None
+    ) -> httpx2.Request:
         """
         A GET request to ``{base_url}{path}`` with the provider's auth headers.
         """
@@ -197,7 +199,11 @@ class ClientCore:
             "GET",
             provider.base_url + path,
             headers=headers,
-            extensions={EXT_DEADLINE: deadline, EXT_PROVIDER: name, EXT_CALL: CallRecord()},
+            extensions={
+                EXT_DEADLINE: deadline,
+                EXT_PROVIDER: name,
+                EXT_CALL: CallRecord(),
+            },
         )
 
     def spec_for(self, name: str, spec: ChatRequestSpec) -> ChatRequestSpec:
@@ -353,7 +359,9 @@ class ClientCore:
             )
         )
 
-    def target_outcome(self, primary: str, served_by: str | None, latency: float) -> None:
+    def target_outcome(
+        self, primary: str, served_by: str | None, latency: float
+    ) -> None:
         """
         Feed the migration's rollback window when the primary draw was its target.
         """
@@ -382,7 +390,9 @@ class ClientCore:
         weights = self.router.weights()
         providers = {}
         with self._lock:
-            counters = {n: (c.requests, c.errors, c.cost_usd) for n, c in self._counters.items()}
+            counters = {
+                n: (c.requests, c.errors, c.cost_usd) for n, c in self._counters.items()
+            }
         for name in self.providers:
             state = self.state.providers[name].breaker.state
             req, err, cost = counters[name]

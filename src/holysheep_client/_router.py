@@ -8,7 +8,7 @@ import hashlib
 import math
 import random
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from ._clock import SYSTEM_CLOCK
 from ._config import MigrationConfig
@@ -174,7 +174,9 @@ class WeightedRouter:
                 and self._phase() is not None
             )
 
-    def record_target_outcome(self, ok: bool, latency: float | None = None) -> str | None:
+    def record_target_outcome(
+        self, ok: bool, latency: float | None = None
+    ) -> str | None:
         """
         Record whether the target answered a call whose primary draw was the target.
 
@@ -207,7 +209,9 @@ class WeightedRouter:
                     raise ConfigError(f"weights.{name}", "must be a number >= 0")
                 current[name] = float(w)
             if all(w == 0 for w in current.values()):
-                raise ConfigError("weights", "all weights are 0; at least one must be positive")
+                raise ConfigError(
+                    "weights", "all weights are 0; at least one must be positive"
+                )
             self._manual = current
             self._rolled_back = None
             if self._window is not None:
@@ -247,5 +251,3 @@ class WeightedRouter:
                 rolled_back=self._rolled_back is not None,
                 reason=self._rolled_back,
             )
-
-

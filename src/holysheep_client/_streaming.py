@@ -134,12 +134,16 @@ class AsyncChatStream:
 
     # -- internals -------------------------------------------------------------------
 
-    async def _provider_deltas(self, name: str, spec: ChatRequestSpec) -> AsyncIterator[str]:
+    async def _provider_deltas(
+        self, name: str, spec: ChatRequestSpec
+    ) -> AsyncIterator[str]:
         core = self._core
         sent = core.spec_for(name, spec)
         segment = Segment(name, sent.model)
         self._segments.append(segment)
-        request = core.chat_request(name, sent, deadline=self._deadline, record=self._record)
+        request = core.chat_request(
+            name, sent, deadline=self._deadline, record=self._record
+        )
         self._record.tried.append(name)
         response = await core.stacks[name].handle_async_request(request)
         try:
@@ -147,9 +151,9 @@ class AsyncChatStream:
                 with map_transport_errors(name):
                     body = await response.aread()
                 raise core.error_from(name, response, body)
-            segment.request_id = response.headers.get("request-id") or response.headers.get(
-                "x-request-id"
-            )
+            segment.request_id = response.headers.get(
+                "request-id"
+            ) or response.headers.get("x-request-id")
             decoder = core.protocols[name].stream_decoder(provider=name)
             segment.decoder = decoder
             async for delta in self._decode(name, response, decoder):
@@ -163,7 +167,11 @@ class AsyncChatStream:
         core = self._core
         timeouts = core.config.timeout
         clock = core.clock
-        first_by = None if timeouts.first_token is None else clock.monotonic() + timeouts.first_token
+        first_by = (
+            None
+            if timeouts.first_token is None
+            else clock.monotonic() + timeouts.first_token
+        )
         got_first = False
         raw = response.aiter_raw()
         state = core.state.providers[name]
@@ -171,7 +179,8 @@ class AsyncChatStream:
             while True:
                 limits = [
                     core.remaining(self._deadline),
-                    (first_by - clock.monotonic()) if first_by is not None and not got_first
+                    (first_by - clock.monotonic())
+                    if first_by is not None and not got_first
                     else (timeouts.stream_idle if got_first else None),
                 ]
                 limit = min((x for x in limits if x is not None), default=None)
@@ -205,11 +214,12 @@ class AsyncChatStream:
                     break
         finally:
             with contextlib.suppress(Exception):
-                await raw.aclose()  # type: ignore[attr-defined]
+                await raw.aclose()
         if not decoder.ended and decoder.stop_reason is None:
             state.report_stream_failure()
             raise APIConnectionError(
-                f"provider {name!r} ended the stream without an end marker", provider=name
+                f"provider {name!r} ended the stream without an end marker",
+                provider=name,
             )
         state.report_stream_success()
 
@@ -304,7 +314,9 @@ class AsyncChatStream:
             if errors:
                 self._record.failovers += 1
                 core.hooks.route(
-                    RouteDecision(name, len(errors), "failover", type(errors[-1]).__name__)
+                    RouteDecision(
+                        name, len(errors), "failover", type(errors[-1]).__name__
+                    )
                 )
             try:
                 return await self._first(name, spec)
@@ -313,7 +325,9 @@ class AsyncChatStream:
                 if isinstance(err, APITimeoutError) and core.expired(self._deadline):
                     raise core.timeout_error(name) from err
                 verdict = core.verdict(err, spec.model)
-                if verdict == "raise" or (verdict == "context_fallback" and fallback_used):
+                if verdict == "raise" or (
+                    verdict == "context_fallback" and fallback_used
+                ):
                     raise
                 errors.append(err)
                 if verdict == "context_fallback":
@@ -344,7 +358,9 @@ class AsyncChatStream:
         for name in healthy:
             if core.expired(self._deadline):
                 break
-            core.hooks.route(RouteDecision(name, len(self._segments), "resume", type(cause).__name__))
+            core.hooks.route(
+                RouteDecision(name, len(self._segments), "resume", type(cause).__name__)
+            )
             try:
                 gen, first = await self._first(name, prefill_spec)
                 return _skipping(gen, first, skip)
@@ -375,7 +391,9 @@ class AsyncChatStream:
             if seg.decoder is None:
                 continue
             out_tokens += seg.decoder.output_tokens
-            c = core.prices.cost(seg.sent_model, seg.decoder.input_tokens, seg.decoder.output_tokens)
+            c = core.prices.cost(
+                seg.sent_model, seg.decoder.input_tokens, seg.decoder.output_tokens
+            )
             cost = None if c is None or cost is None else cost + c
         latency = core.clock.monotonic() - self._started
         return ChatResponse(

@@ -95,7 +95,9 @@ class Client:
             for stack in self._core.stacks.values():
                 stack.close()
 
-    def _read(self, name: str, request: httpx2.Request) -> tuple[httpx2.Response, bytes]:
+    def _read(
+        self, name: str, request: httpx2.Request
+    ) -> tuple[httpx2.Response, bytes]:
         response = self._core.stacks[name].handle_request(request)
         try:
             with map_transport_errors(name):
@@ -126,7 +128,11 @@ class Client:
             stream=False,
             extra=extra,
         )
-        started, deadline, record = core.clock.monotonic(), core.deadline(), CallRecord()
+        started, deadline, record = (
+            core.clock.monotonic(),
+            core.deadline(),
+            CallRecord(),
+        )
         plan = core.router.plan(route_key)
         response: ChatResponse | None = None
         error: BaseException | None = None
@@ -230,7 +236,8 @@ class Client:
 
         self._core.provider_config(provider)
         return httpx2.Client(
-            transport=SharedSyncTransport(self._core.stacks[provider]), timeout=None
+            transport=SharedSyncTransport(self._core.stacks[provider]),  # type: ignore[arg-type]
+            timeout=None,
         )
 
 
@@ -341,7 +348,11 @@ class ChatStream:
 
     def _run(self) -> Iterator[str]:
         core, spec = self._core, self._spec
-        started, deadline, record = core.clock.monotonic(), core.deadline(), CallRecord()
+        started, deadline, record = (
+            core.clock.monotonic(),
+            core.deadline(),
+            CallRecord(),
+        )
         plan = core.router.plan(self._route_key)
         delivered: list[str] = []
         error: BaseException | None = None
@@ -412,7 +423,9 @@ class ChatStream:
                 if self._response is not None:
                     self._response.close()
             latency = core.clock.monotonic() - started
-            cost = core.prices.cost(sent_model, decoder.input_tokens, decoder.output_tokens)
+            cost = core.prices.cost(
+                sent_model, decoder.input_tokens, decoder.output_tokens
+            )
             core.count(name, ok=True, cost=cost)
             self._final = ChatResponse(
                 text="".join(delivered),

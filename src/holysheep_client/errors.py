@@ -157,7 +157,9 @@ class RateLimitError(APIError):
     A local refusal has ``status_code=None``.
     """
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, **kw: Any
+    ) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
 
@@ -214,9 +216,7 @@ class CircuitOpenError(HolySheepError):
 
     def __init__(self, provider: str | None, *, retry_in: float | None = None) -> None:
         when = "" if retry_in is None else f"; next trial in {retry_in:.1f}s"
-        super().__init__(
-            f"circuit breaker for provider {provider!r} is open{when}"
-        )
+        super().__init__(f"circuit breaker for provider {provider!r} is open{when}")
         self.provider = provider
         self.retry_in = retry_in
 

@@ -15,10 +15,15 @@ from holysheep_client import (
     BadRequestError,
     ContentPolicyError,
     ContextLengthError,
-    ServerError,
     RateLimitError,
+    ServerError,
 )
-from holysheep_client._protocols import ANTHROPIC, OPENAI, ChatRequestSpec, check_messages
+from holysheep_client._protocols import (
+    ANTHROPIC,
+    OPENAI,
+    ChatRequestSpec,
+    check_messages,
+)
 
 MESSAGES = [
     {"role": "system", "content": "be brief"},
@@ -29,10 +34,16 @@ MESSAGES = [
 
 def test_anthropic_body_hoists_system_messages() -> None:
     """System messages become the Anthropic `system` field, joined, and leave `messages`."""
-    body = json.loads(ANTHROPIC.chat_body(ChatRequestSpec("m", MESSAGES, 10, 0.5, True)))
+    body = json.loads(
+        ANTHROPIC.chat_body(ChatRequestSpec("m", MESSAGES, 10, 0.5, True))
+    )
     assert body["system"] == "be brief\n\nbe kind"
     assert body["messages"] == [{"role": "user", "content": "hi"}]
-    assert body["stream"] is True and body["temperature"] == 0.5 and body["max_tokens"] == 10
+    assert (
+        body["stream"] is True
+        and body["temperature"] == 0.5
+        and body["max_tokens"] == 10
+    )
 
 
 def test_openai_body_keeps_system_and_asks_for_stream_usage() -> None:
@@ -89,13 +100,22 @@ def test_anthropic_answer_parses() -> None:
         {
             "id": "msg_1",
             "model": "deepseek-v3.2",
-            "content": [{"type": "text", "text": "a"}, {"type": "tool_use"}, {"type": "text", "text": "b"}],
+            "content": [
+                {"type": "text", "text": "a"},
+                {"type": "tool_use"},
+                {"type": "text", "text": "b"},
+            ],
             "stop_reason": "end_turn",
             "usage": {"input_tokens": 3, "output_tokens": 2},
         }
     ).encode()
     parsed = ANTHROPIC.parse_chat(body, provider="p", request_id=None)
-    assert (parsed.text, parsed.model, parsed.input_tokens, parsed.output_tokens) == ("ab", "deepseek-v3.2", 3, 2)
+    assert (parsed.text, parsed.model, parsed.input_tokens, parsed.output_tokens) == (
+        "ab",
+        "deepseek-v3.2",
+        3,
+        2,
+    )
     assert parsed.request_id == "msg_1" and parsed.stop_reason == "end_turn"
 
 
@@ -105,28 +125,107 @@ def test_openai_answer_maps_usage_and_finish_reason() -> None:
         {
             "id": "c1",
             "model": "gpt-4.1",
-            "choices": [{"message": {"role": "assistant", "content": "hey"}, "finish_reason": "length"}],
+            "choices": [
+                {
+                    "message": {"role": "assistant", "content": "hey"},
+                    "finish_reason": "length",
+                }
+            ],
             "usage": {"prompt_tokens": 4, "completion_tokens": 1, "total_tokens": 5},
         }
     ).encode()
     parsed = OPENAI.parse_chat(body, provider="p", request_id="rid")
-    assert (parsed.text, parsed.input_tokens, parsed.output_tokens, parsed.stop_reason) == ("hey", 4, 1, "max_tokens")
+    assert (
+        parsed.text,
+        parsed.input_tokens,
+        parsed.output_tokens,
+        parsed.stop_reason,
+    ) == ("hey", 4, 1, "max_tokens")
     assert parsed.request_id == "rid"
 
 
 @pytest.mark.parametrize(
     ("proto", "status", "body", "cls"),
     [
-        pytest.param(ANTHROPIC, 400, {"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long: 250000 tokens > 200000 maximum"}}, ContextLengthError, id="anthropic-context"),
-        pytest.param(OPENAI, 400, {"error": {"message": "This model's maximum context length is 8192 tokens", "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}, ContextLengthError, id="openai-context"),
-        pytest.param(OPENAI, 400, {"error": {"message": "Your request was rejected by our safety system", "type": "invalid_request_error", "param": None, "code": "content_policy_violation"}}, ContentPolicyError, id="openai-policy"),
-        pytest.param(ANTHROPIC, 401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}, AuthenticationError, id="anthropic-401"),
-        pytest.param(ANTHROPIC, 529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}, ServerError, id="anthropic-529"),
-        pytest.param(OPENAI, 429, {"error": {"message": "slow down", "type": "rate_limit_error"}}, RateLimitError, id="openai-429"),
-        pytest.param(OPENAI, 400, "plain text, not json", BadRequestError, id="text-body"),
+        pytest.param(
+            ANTHROPIC,
+            400,
+            {
+                "type": "error",
+                "error": {
+                    "type": "invalid_request_error",
+                    "message": "prompt is too long: 250000 tokens > 200000 maximum",
+                },
+            },
+            ContextLengthError,
+            id="anthropic-context",
+        ),
+        pytest.param(
+            OPENAI,
+            400,
+            {
+                "error": {
+                    "message": "This model's maximum context length is 8192 tokens",
+                    "type": "invalid_request_error",
+                    "param": "messages",
+                    "code": "context_length_exceeded",
+                }
+            },
+            ContextLengthError,
+            id="openai-context",
+        ),
+        pytest.param(
+            OPENAI,
+            400,
+            {
+                "error": {
+                    "message": "Your request was rejected by our safety system",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "content_policy_violation",
+                }
+            },
+            ContentPolicyError,
+            id="openai-policy",
+        ),
+        pytest.param(
+            ANTHROPIC,
+            401,
+            {
+                "type": "error",
+                "error": {
+                    "type": "authentication_error",
+                    "message": "invalid x-api-key",
+                },
+            },
+            AuthenticationError,
+            id="anthropic-401",
+        ),
+        pytest.param(
+            ANTHROPIC,
+            529,
+            {
+                "type": "error",
+                "error": {"type": "overloaded_error", "message": "Overloaded"},
+            },
+            ServerError,
+            id="anthropic-529",
+        ),
+        pytest.param(
+            OPENAI,
+            429,
+            {"error": {"message": "slow down", "type": "rate_limit_error"}},
+            RateLimitError,
+            id="openai-429",
+        ),
+        pytest.param(
+            OPENAI, 400, "plain text, not json", BadRequestError, id="text-body"
+        ),
     ],
 )
-def test_error_bodies_become_typed_errors(proto: object, status: int, body: object, cls: type[APIError]) -> None:
+def test_error_bodies_become_typed_errors(
+    proto: object, status: int, body: object, cls: type[APIError]
+) -> None:
     """Each protocol's error bodies become the matching typed error with the reason kept."""
     raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
     err = proto.parse_error(status, raw, provider="p", request_id="r", retry_after=2.0)  # type: ignore[attr-defined]
@@ -140,7 +239,7 @@ def test_error_bodies_become_typed_errors(proto: object, status: int, body: obje
 
 ANTHROPIC_SSE = (
     b'event: message_start\ndata: {"type":"message_start","message":{"id":"m","model":"deepseek-v3.2","usage":{"input_tokens":5,"output_tokens":1}}}\n\n'
-    b"event: ping\ndata: {\"type\":\"ping\"}\n\n"
+    b'event: ping\ndata: {"type":"ping"}\n\n'
     b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hel"}}\n\n'
     b": a comment\n"
     b'event: content_block_delta\r\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"lo"}}\r\n\r\n'
@@ -153,9 +252,19 @@ ANTHROPIC_SSE = (
 def test_anthropic_stream_decodes_across_any_chunking(size: int) -> None:
     """Deltas, usage, stop reason and the end marker survive any chunk boundaries."""
     dec = ANTHROPIC.stream_decoder(provider="p")
-    text = "".join(d for i in range(0, len(ANTHROPIC_SSE), size) for d in dec.feed(ANTHROPIC_SSE[i : i + size]))
+    text = "".join(
+        d
+        for i in range(0, len(ANTHROPIC_SSE), size)
+        for d in dec.feed(ANTHROPIC_SSE[i : i + size])
+    )
     assert text == "Hello"
-    assert (dec.model, dec.input_tokens, dec.output_tokens, dec.stop_reason, dec.ended) == ("deepseek-v3.2", 5, 2, "end_turn", True)
+    assert (
+        dec.model,
+        dec.input_tokens,
+        dec.output_tokens,
+        dec.stop_reason,
+        dec.ended,
+    ) == ("deepseek-v3.2", 5, 2, "end_turn", True)
 
 
 def test_openai_stream_decodes_usage_and_done() -> None:
@@ -169,14 +278,27 @@ def test_openai_stream_decodes_usage_and_done() -> None:
     )
     dec = OPENAI.stream_decoder(provider="p")
     assert dec.feed(raw) == ["Hi"]
-    assert (dec.stop_reason, dec.input_tokens, dec.output_tokens, dec.ended) == ("end_turn", 3, 1, True)
+    assert (dec.stop_reason, dec.input_tokens, dec.output_tokens, dec.ended) == (
+        "end_turn",
+        3,
+        1,
+        True,
+    )
 
 
 @pytest.mark.parametrize(
     ("proto", "raw"),
     [
-        pytest.param(ANTHROPIC, b"event: content_block_delta\ndata: {oops\n\n", id="anthropic-not-json"),
-        pytest.param(ANTHROPIC, b'event: content_block_delta\ndata: {"type":"content_block_delta"}\n\n', id="anthropic-missing-field"),
+        pytest.param(
+            ANTHROPIC,
+            b"event: content_block_delta\ndata: {oops\n\n",
+            id="anthropic-not-json",
+        ),
+        pytest.param(
+            ANTHROPIC,
+            b'event: content_block_delta\ndata: {"type":"content_block_delta"}\n\n',
+            id="anthropic-missing-field",
+        ),
         pytest.param(OPENAI, b"data: <html>\n\n", id="openai-not-json"),
         pytest.param(OPENAI, b'data: {"choices": 5}\n\n', id="openai-wrong-shape"),
     ],
@@ -192,5 +314,7 @@ def test_error_event_mid_stream_is_typed() -> None:
     """An Anthropic `error` event raises the typed error (overloaded -> ServerError)."""
     dec = ANTHROPIC.stream_decoder(provider="p")
     with pytest.raises(ServerError) as info:
-        dec.feed(b'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n')
+        dec.feed(
+            b'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n'
+        )
     assert info.value.status_code == 529

@@ -4,7 +4,13 @@ Wire protocols: Anthropic Messages and OpenAI chat completions.
 
 from __future__ import annotations
 
-from ._base import ChatRequestSpec, ParsedChat, StreamDecoder, WireProtocol, check_messages
+from ._base import (
+    ChatRequestSpec,
+    ParsedChat,
+    StreamDecoder,
+    WireProtocol,
+    check_messages,
+)
 from .anthropic_messages import ANTHROPIC
 from .openai_chat import OPENAI
 

@@ -127,7 +127,9 @@ def check_messages(messages: object) -> list[Mapping[str, Any]]:
         BadRequestError: Naming the first bad message and what is wrong with it.
     """
     if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
-        raise BadRequestError("messages: expected a list of {'role', 'content'} mappings")
+        raise BadRequestError(
+            "messages: expected a list of {'role', 'content'} mappings"
+        )
     if not messages:
         raise BadRequestError("messages: expected at least one message, found none")
     out: list[Mapping[str, Any]] = []
@@ -146,7 +148,9 @@ def check_messages(messages: object) -> list[Mapping[str, Any]]:
             )
         out.append(m)
     if all(m["role"] == "system" for m in out):
-        raise BadRequestError("messages: expected a user message besides the system ones")
+        raise BadRequestError(
+            "messages: expected a user message besides the system ones"
+        )
     return out
 
 
@@ -227,5 +231,6 @@ def malformed(provider: str, what: str) -> APIConnectionError:
     The error for a stream event that cannot be decoded (treated as a break).
     """
     return APIConnectionError(
-        f"provider {provider!r} sent a malformed stream event ({what})", provider=provider
+        f"provider {provider!r} sent a malformed stream event ({what})",
+        provider=provider,
     )

@@ -41,8 +41,10 @@ def build_error(
     """
     The typed error for an error answer, recognising context-length and policy refusals.
     """
-    text = f"provider {provider!r} answered {status}: {message}" if message else (
-        f"provider {provider!r} answered {status}"
+    text = (
+        f"provider {provider!r} answered {status}: {message}"
+        if message
+        else (f"provider {provider!r} answered {status}")
     )
     kw: dict[str, Any] = {
         "status_code": status,

@@ -58,7 +58,9 @@ class AnthropicStreamDecoder:
             try:
                 obj = json.loads(data)
             except ValueError:
-                raise malformed(self._provider, f"event {event!r} is not JSON") from None
+                raise malformed(
+                    self._provider, f"event {event!r} is not JSON"
+                ) from None
             if not isinstance(obj, dict):
                 raise malformed(self._provider, f"event {event!r} is not an object")
             kind = obj.get("type", event)
@@ -98,7 +100,9 @@ class AnthropicStreamDecoder:
             except (KeyError, TypeError, AttributeError, ValueError) as exc:
                 if isinstance(exc, APIError):
                     raise
-                raise malformed(self._provider, f"event {kind!r} lacks a field") from None
+                raise malformed(
+                    self._provider, f"event {kind!r} lacks a field"
+                ) from None
         return out
 
 

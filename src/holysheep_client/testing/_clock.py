@@ -22,7 +22,8 @@ class FakeClock:
     the sum. ``async_sleep`` also yields to the event loop once.
 
     Args:
-        start: The wall-clock time at monotonic 0 (timezone-aware; 2026-01-01 UTC by default).
+        start: The wall-clock time at monotonic 0 (timezone-aware;
+            2026-01-01 UTC by default).
         monotonic: The initial monotonic reading.
         autojump: When False, sleeps are recorded but do not move time; use `advance`.
     """

@@ -1,0 +1,397 @@
+"""
+CircuitBreaker and its transport: tripping, one half-open probe, recovery, cancellation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx2
+import pytest
+from resilience_helpers import Recorder, make_config, request, send, send_sync, stack
+
+from holysheep_client import (
+    APIConnectionError,
+    APITimeoutError,
+    CircuitOpenError,
+    RateLimitError,
+)
+from holysheep_client._resilience.breaker import CircuitBreaker
+from holysheep_client._resilience.stack import StackState
+from holysheep_client._types import EXT_DEADLINE
+from holysheep_client.testing import FakeClock
+
+
+def setup(
+    fail_max: int = 3, reset: float = 30.0, **kw: Any
+) -> tuple[FakeClock, StackState, Recorder, Any]:
+    clock = FakeClock()
+    hooks = Recorder()
+    cfg = make_config(
+        retry={"max_attempts": 1},
+        breaker={"fail_max": fail_max, "reset_timeout": reset},
+        **kw,
+    )
+    state = StackState(cfg, clock=clock, hooks=[hooks])
+    return clock, state, hooks, cfg
+
+
+class Switch:
+    """A handler whose status can be changed, counting calls."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self.calls = 0
+
+    def __call__(self, req: httpx2.Request) -> httpx2.Response:
+        self.calls += 1
+        return httpx2.Response(self.status, json={})
+
+
+@pytest.mark.anyio
+async def test_opens_on_exactly_the_fail_max_th_failure() -> None:
+    """fail_max - 1 failures keep it closed; the fail_max-th opens it."""
+    clock, state, hooks, cfg = setup(fail_max=3)
+    handler = Switch(503)
+    t = stack(cfg, handler, clock=clock, state=state)
+    breaker = state.providers["p"].breaker
+    for expected in (1, 2):
+        await send(t)
+        assert breaker.state == "closed"
+        assert breaker.fail_counter == expected
+    await send(t)
+    assert breaker.state == "open"
+    assert hooks.breakers == [("closed", "open")]
+
+
+@pytest.mark.anyio
+async def test_open_breaker_refuses_without_any_io() -> None:
+    """While open, calls raise CircuitOpenError and the transport is never called."""
+    clock, state, _, cfg = setup(fail_max=1, reset=30.0)
+    handler = Switch(500)
+    t = stack(cfg, handler, clock=clock, state=state)
+    await send(t)
+    clock.advance(10.0)
+    for _ in range(20):
+        with pytest.raises(CircuitOpenError) as info:
+            await send(t)
+    assert handler.calls == 1
+    assert info.value.provider == "p"
+    assert info.value.retry_in == pytest.approx(20.0)
+    assert not state.providers["p"].breaker.would_admit()
+
+
+@pytest.mark.anyio
+async def test_a_success_resets_the_consecutive_count() -> None:
+    """Failures must be consecutive: a success in between starts over."""
+    clock, state, _, cfg = setup(fail_max=2)
+    handler = Switch(503)
+    t = stack(cfg, handler, clock=clock, state=state)
+    await send(t)
+    handler.status = 200
+    await send(t)
+    handler.status = 503
+    await send(t)
+    assert state.providers["p"].breaker.state == "closed"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422, 429])
+async def test_caller_errors_and_429_are_not_failures(status: int) -> None:
+    """4xx answers, 429 included, never trip the breaker."""
+    clock, state, _, cfg = setup(fail_max=1)
+    t = stack(cfg, Switch(status), clock=clock, state=state)
+    for _ in range(5):
+        await send(t)
+    assert state.providers["p"].breaker.state == "closed"
+
+
+@pytest.mark.anyio
+async def test_connection_errors_and_timeouts_are_failures() -> None:
+    """A ConnectError and a ReadTimeout each count as one failure."""
+    clock, state, _, cfg = setup(fail_max=2)
+    answers = iter([httpx2.ConnectError("refused"), httpx2.ReadTimeout("slow")])
+
+    def handler(req: httpx2.Request) -> httpx2.Response:
+        raise next(answers)
+
+    t = stack(cfg, handler, clock=clock, state=state)
+    for _ in range(2):
+        with pytest.raises(APIConnectionError):
+            await send(t)
+    assert state.providers["p"].breaker.state == "open"
+
+
+@pytest.mark.anyio
+async def test_half_open_admits_exactly_one_probe_among_many() -> None:
+    """After reset_timeout, of 50 concurrent callers exactly one reaches the provider."""
+    clock, state, hooks, cfg = setup(fail_max=1, reset=30.0)
+    release = asyncio.Event()
+    calls = 0
+    failing = True
+
+    async def handler(req: httpx2.Request) -> httpx2.Response:
+        nonlocal calls
+        calls += 1
+        if failing:
+            return httpx2.Response(500)
+        await release.wait()
+        return httpx2.Response(200, json={})
+
+    t = stack(cfg, handler, clock=clock, state=state)
+    await send(t)
+    failing = False
+    calls = 0
+    clock.advance(30.0)
+    breaker = state.providers["p"].breaker
+    assert breaker.state == "half_open"
+    assert breaker.would_admit()
+
+    async def call() -> str:
+        try:
+            await send(t)
+        except CircuitOpenError:
+            return "refused"
+        return "ok"
+
+    tasks = [asyncio.create_task(call()) for _ in range(50)]
+    await asyncio.sleep(0.01)
+    assert calls == 1
+    assert not breaker.would_admit()
+    release.set()
+    results = await asyncio.gather(*tasks)
+    assert results.count("ok") == 1
+    assert results.count("refused") == 49
+    assert breaker.state == "closed"
+    assert hooks.breakers == [
+        ("closed", "open"),
+        ("open", "half_open"),
+        ("half_open", "closed"),
+    ]
+    await send(t)
+    assert calls == 2
+
+
+@pytest.mark.anyio
+async def test_a_failed_probe_reopens_for_another_reset_timeout() -> None:
+    """A failing probe re-opens the breaker and restarts the reset timer."""
+    clock, state, hooks, cfg = setup(fail_max=1, reset=30.0)
+    handler = Switch(503)
+    t = stack(cfg, handler, clock=clock, state=state)
+    await send(t)
+    clock.advance(30.0)
+    await send(t)
+    assert hooks.breakers == [
+        ("closed", "open"),
+        ("open", "half_open"),
+        ("half_open", "open"),
+    ]
+    clock.advance(29.0)
+    with pytest.raises(CircuitOpenError):
+        await send(t)
+    clock.advance(1.0)
+    handler.status = 200
+    await send(t)
+    assert state.providers["p"].breaker.state == "closed"
+    assert handler.calls == 3
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_probe_leaves_no_trace() -> None:
+    """Cancelling the probe raises CancelledError, counts nothing, and frees the slot."""
+    clock, state, hooks, cfg = setup(fail_max=1, reset=5.0)
+    hang = True
+
+    async def handler(req: httpx2.Request) -> httpx2.Response:
+        if hang:
+            await asyncio.Event().wait()
+        return httpx2.Response(200, json={})
+
+    breaker = state.providers["p"].breaker
+    t = stack(cfg, handler, clock=clock, state=state)
+    breaker.report_failure()
+    assert breaker.state == "open"
+    clock.advance(5.0)
+    probe = asyncio.create_task(send(t))
+    await asyncio.sleep(0.01)
+    with pytest.raises(CircuitOpenError):
+        await send(t)
+    probe.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await probe
+    assert breaker.state == "half_open"
+    assert breaker.would_admit()
+    hang = False
+    await send(t)
+    assert breaker.state == "closed"
+    assert hooks.breakers == [
+        ("closed", "open"),
+        ("open", "half_open"),
+        ("half_open", "closed"),
+    ]
+
+
+@pytest.mark.anyio
+async def test_cancelled_calls_are_not_failures() -> None:
+    """Cancelling calls in the closed state never moves the failure counter."""
+    clock, state, _, cfg = setup(fail_max=1)
+
+    async def handler(req: httpx2.Request) -> httpx2.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    t = stack(cfg, handler, clock=clock, state=state)
+    tasks = [asyncio.create_task(send(t)) for _ in range(10)]
+    await asyncio.sleep(0.01)
+    for task in tasks:
+        task.cancel()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(r, asyncio.CancelledError) for r in results)
+    breaker = state.providers["p"].breaker
+    assert (breaker.state, breaker.fail_counter) == ("closed", 0)
+
+
+@pytest.mark.anyio
+async def test_results_admitted_before_a_transition_cause_none() -> None:
+    """Stragglers from before the breaker opened neither re-trip nor close it."""
+    clock, state, hooks, cfg = setup(fail_max=2, reset=30.0)
+    gates: list[asyncio.Event] = []
+    statuses: list[int] = []
+
+    async def handler(req: httpx2.Request) -> httpx2.Response:
+        gate = asyncio.Event()
+        gates.append(gate)
+        await gate.wait()
+        return httpx2.Response(statuses.pop(0), json={})
+
+    t = stack(cfg, handler, clock=clock, state=state)
+    tasks = [asyncio.create_task(send(t)) for _ in range(5)]
+    await asyncio.sleep(0.01)
+    assert len(gates) == 5
+    statuses[:] = [500, 500, 500, 200, 200]
+    for gate in gates:
+        gate.set()
+        await asyncio.sleep(0)
+    await asyncio.gather(*tasks)
+    breaker = state.providers["p"].breaker
+    assert breaker.state == "open"
+    assert hooks.breakers == [("closed", "open")]
+
+
+@pytest.mark.anyio
+async def test_a_body_broken_after_the_headers_is_a_failure() -> None:
+    """A 200 whose body breaks while read counts as a failure (and raises ours)."""
+    clock, state, _, cfg = setup(fail_max=1)
+
+    class Broken(httpx2.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b'{"content": ['
+            raise httpx2.RemoteProtocolError("peer closed connection")
+
+    t = stack(cfg, lambda r: httpx2.Response(200, stream=Broken()), clock=clock, state=state)
+    response = await t.handle_async_request(request())
+    assert state.providers["p"].breaker.state == "closed"
+    with pytest.raises(APIConnectionError):
+        await response.aread()
+    assert state.providers["p"].breaker.state == "open"
+
+
+@pytest.mark.anyio
+async def test_a_body_closed_early_is_no_verdict() -> None:
+    """A 2xx probe whose body is closed unread frees the probe without a verdict."""
+    clock, state, _, cfg = setup(fail_max=1, reset=1.0)
+
+    class Slow(httpx2.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b"data: 1\n\n"
+
+    t = stack(cfg, lambda r: httpx2.Response(200, stream=Slow()), clock=clock, state=state)
+    breaker = state.providers["p"].breaker
+    breaker.report_failure()
+    clock.advance(1.0)
+    response = await t.handle_async_request(request())
+    assert not breaker.would_admit()
+    await response.aclose()
+    assert breaker.state == "half_open"
+    assert breaker.would_admit()
+
+
+def test_reported_stream_failures_and_successes_count() -> None:
+    """report_stream_failure trips like an attempt; report_stream_success closes a half-open one."""
+    clock, state, hooks, _ = setup(fail_max=2, reset=10.0)
+    provider = state.providers["p"]
+    provider.report_stream_failure()
+    provider.report_stream_success()
+    provider.report_stream_failure()
+    assert provider.breaker.state == "closed"
+    provider.report_stream_failure()
+    assert provider.breaker.state == "open"
+    provider.report_stream_failure()  # ignored while open
+    provider.report_stream_success()
+    assert provider.breaker.state == "open"
+    clock.advance(10.0)
+    permit = provider.breaker.admit()
+    provider.report_stream_success()
+    assert provider.breaker.state == "closed"
+    provider.breaker.record(permit, False)  # stale: admitted before the close
+    assert provider.breaker.state == "closed"
+    assert hooks.breakers == [
+        ("closed", "open"),
+        ("open", "half_open"),
+        ("half_open", "closed"),
+    ]
+
+
+@pytest.mark.anyio
+async def test_local_refusals_are_not_failures() -> None:
+    """Deadline and rate-limit refusals happen before any I/O: they are no verdict."""
+    clock = FakeClock()
+
+    class LateHook(Recorder):
+        """Lets the deadline pass while a call waited for the rate limit."""
+
+        def on_rate_limit_wait(self, details: Any) -> None:
+            clock.advance(10.0)
+
+    cfg = make_config(retry={"max_attempts": 1}, breaker={"fail_max": 1}, rate=1.0)
+    state = StackState(cfg, clock=clock)
+    handler = Switch(200)
+    t = stack(cfg, handler, clock=clock, state=state, hooks=[LateHook()])
+    with pytest.raises(APITimeoutError):  # the deadline layer
+        await send(t, request(**{EXT_DEADLINE: clock.monotonic() - 1}))
+    await send(t)  # takes the one-request burst
+    with pytest.raises(RateLimitError) as info:  # the next token is 1 s away
+        await send(t, request(**{EXT_DEADLINE: clock.monotonic() + 0.5}))
+    assert info.value.status_code is None
+    with pytest.raises(APITimeoutError):  # waited 1 s, then found the deadline gone
+        await send(t, request(**{EXT_DEADLINE: clock.monotonic() + 5.0}))
+    breaker = state.providers["p"].breaker
+    assert (breaker.state, breaker.fail_counter) == ("closed", 0)
+    assert handler.calls == 1
+
+
+def test_permits_are_recorded_once() -> None:
+    """Recording the same permit twice counts it once."""
+    clock = FakeClock()
+    cfg = make_config(breaker={"fail_max": 2})
+    breaker = CircuitBreaker("p", cfg.circuit_breaker, clock=clock)
+    permit = breaker.admit()
+    breaker.record(permit, False)
+    breaker.record(permit, False)
+    assert breaker.fail_counter == 1
+    assert "fail_max=2" in repr(breaker)
+    assert repr(permit).startswith("<Permit")
+
+
+def test_sync_stack_trips_and_refuses() -> None:
+    """The sync path counts failures and refuses while open."""
+    clock, state, _, cfg = setup(fail_max=2)
+    handler = Switch(502)
+    t = stack(cfg, handler, clock=clock, state=state, sync=True)
+    send_sync(t)
+    send_sync(t)
+    with pytest.raises(CircuitOpenError):
+        send_sync(t)
+    assert handler.calls == 2

@@ -1,0 +1,66 @@
+"""
+Type-checked uses of the public API that never run: mypy catches signature changes.
+"""
+
+from __future__ import annotations
+
+from holysheep_client import (
+    AsyncClient,
+    ChatResponse,
+    Client,
+    ClientConfig,
+    Health,
+    ProviderConfig,
+    build_http_client,
+)
+
+
+async def _async_use(config: ClientConfig) -> None:
+    async with AsyncClient(config) as client:
+        r: ChatResponse = await client.chat(
+            messages=[{"role": "user", "content": "x"}],
+            model="deepseek-v3.2",
+            max_tokens=10,
+            temperature=0.7,
+            route_key=None,
+        )
+        _: tuple[str, str, str, int, int, float, int, float | None, str | None, str | None] = (
+            r.text,
+            r.model,
+            r.provider,
+            r.usage.input_tokens,
+            r.usage.output_tokens,
+            r.latency_ms,
+            r.attempts,
+            r.cost_usd,
+            r.request_id,
+            r.stop_reason,
+        )
+        async with client.stream(messages=[{"role": "user", "content": "x"}], model="m", resume=True) as s:
+            async for delta in s.text_stream:
+                _d: str = delta
+            final: ChatResponse = await s.get_final_response()
+        models: list[str] = await client.models(provider="holysheep")
+        await client.verify()
+        h: Health = client.health()
+        client.set_weights({"legacy": 75, "holysheep": 25})
+        http = client.http_client("holysheep")
+        await http.aclose()
+        del final, models, h
+
+
+def _sync_use(config: ClientConfig) -> None:
+    with Client(config) as client:
+        r: ChatResponse = client.chat(messages=[{"role": "user", "content": "x"}], model="m")
+        with client.stream(messages=[{"role": "user", "content": "x"}], model="m") as s:
+            for _delta in s.text_stream:
+                pass
+            s.get_final_response()
+        del r
+    http = build_http_client(config, provider="holysheep")
+    sync_http = build_http_client(config, provider="holysheep", sync=True)
+    plain = build_http_client(config, provider="holysheep", flavor="httpx")
+    del http, sync_http, plain
+
+
+_cfg = ClientConfig(providers=[ProviderConfig(name="holysheep", base_url="https://api.holysheep.ai/v1", api_key="k")])
