@@ -4,7 +4,8 @@ holysheep_client: LLM calls that survive outages, rate limits and slow tails.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
 
 from ._client import AsyncClient
 from ._config import (
@@ -56,8 +57,8 @@ from .errors import (
 )
 
 try:
-    __version__ = version("holysheep-client")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = _version("holysheep-client")
+except _PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
@@ -82,8 +83,8 @@ __all__ = [
     "ConfigError",
     "ContentPolicyError",
     "ContextLengthError",
-    "HedgingConfig",
     "Health",
+    "HedgingConfig",
     "HolySheepError",
     "MigrationConfig",
     "MigrationPhase",

@@ -63,19 +63,27 @@ def test_without_schema_folder_crds_are_warned_not_failed() -> None:
 @pytest.mark.parametrize(
     ("rule", "text"), sorted(SEED_DEFECTS.items()), ids=sorted(SEED_DEFECTS)
 )
-def test_seed_defect_reported(rule: str, text: str, schemas: Path) -> None:
+def test_seed_defect_reported(rule: str, text: str) -> None:
     """Checking the seed's manifests reports this defect as an error, by its rule id."""
     docs, patches, _ = load_manifests(SEED)
-    findings = check(docs, patches=patches, schemas=schemas)
+    findings = check(docs, patches=patches)
     matching = [f for f in findings if f.rule == rule and f.severity == "error"]
     assert any(text in f.message or text in f.subject for f in matching), [
         str(f) for f in findings
     ]
 
 
-def test_seed_check_exits_1(schemas: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`check` on the seed's files prints findings and exits 1."""
-    assert main(["check", *SEED, "--schemas", str(schemas)]) == 1
+@pytest.mark.parametrize("with_schemas", [False, True], ids=["lint-only", "schemas"])
+def test_seed_check_exits_1(
+    with_schemas: bool,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`check` on the seed's files prints findings and exits 1, with or without CRDs."""
+    extra = (
+        ["--schemas", str(request.getfixturevalue("schemas"))] if with_schemas else []
+    )
+    assert main(["check", *SEED, *extra]) == 1
     out = capsys.readouterr().out
     assert "[vs-unreachable-route]" in out
     assert "YOUR_HOLYSHEEP_API_KEY" not in out and "sk-legacy-xxxxx" not in out

@@ -24,7 +24,9 @@ async def _async_use(config: ClientConfig) -> None:
             temperature=0.7,
             route_key=None,
         )
-        _: tuple[str, str, str, int, int, float, int, float | None, str | None, str | None] = (
+        _: tuple[
+            str, str, str, int, int, float, int, float | None, str | None, str | None
+        ] = (
             r.text,
             r.model,
             r.provider,
@@ -36,7 +38,9 @@ async def _async_use(config: ClientConfig) -> None:
             r.request_id,
             r.stop_reason,
         )
-        async with client.stream(messages=[{"role": "user", "content": "x"}], model="m", resume=True) as s:
+        async with client.stream(
+            messages=[{"role": "user", "content": "x"}], model="m", resume=True
+        ) as s:
             async for delta in s.text_stream:
                 _d: str = delta
             final: ChatResponse = await s.get_final_response()
@@ -51,7 +55,9 @@ async def _async_use(config: ClientConfig) -> None:
 
 def _sync_use(config: ClientConfig) -> None:
     with Client(config) as client:
-        r: ChatResponse = client.chat(messages=[{"role": "user", "content": "x"}], model="m")
+        r: ChatResponse = client.chat(
+            messages=[{"role": "user", "content": "x"}], model="m"
+        )
         with client.stream(messages=[{"role": "user", "content": "x"}], model="m") as s:
             for _delta in s.text_stream:
                 pass
@@ -63,4 +69,10 @@ def _sync_use(config: ClientConfig) -> None:
     del http, sync_http, plain
 
 
-_cfg = ClientConfig(providers=[ProviderConfig(name="holysheep", base_url="https://api.holysheep.ai/v1", api_key="k")])
+_cfg = ClientConfig(
+    providers=[
+        ProviderConfig(
+            name="holysheep", base_url="https://api.holysheep.ai/v1", api_key="k"
+        )
+    ]
+)

@@ -330,6 +330,8 @@ def reference_stack(
         Track(provider=n, name=f"{APP}-{dns_label(n)}", label=dns_label(n), weight=w)
         for n, w in weights.items()
     )
+    if len({t.label for t in tracks}) != len(tracks):
+        raise ConfigError("providers", "two provider names map to the same track name")
     plan = Plan(
         config=config,
         namespace=check_name("namespace", namespace),
