@@ -112,7 +112,9 @@ def _env(plan: Plan, track: Track) -> tuple[EnvVar, ...]:
     ]
     if cfg.max_concurrent_requests is not None:
         env.append(EnvVar("MAX_CONCURRENT_REQUESTS", str(cfg.max_concurrent_requests)))
-    env.append(EnvVar("REQUEST_TIMEOUT", _number(plan.request_timeout)))
+    if cfg.timeout.per_attempt is not None:
+        # from_env reads REQUEST_TIMEOUT as one attempt's timeout, as the seed meant.
+        env.append(EnvVar("REQUEST_TIMEOUT", _number(cfg.timeout.per_attempt)))
     for name in plan.key_envs:
         ref = SecretKeySelector(key=secret_key_for(name), name=plan.secret_name)
         env.append(EnvVar(name, value_from=EnvVarSource(secret_key_ref=ref)))
