@@ -14,7 +14,15 @@ from typing import Any
 import httpx
 import httpx2
 import pytest
-from resilience_helpers import SECRET, Recorder, make_config, request, send, send_sync, stack
+from resilience_helpers import (
+    SECRET,
+    Recorder,
+    make_config,
+    request,
+    send,
+    send_sync,
+    stack,
+)
 
 from holysheep_client import APIConnectionError, APITimeoutError, ConfigError
 from holysheep_client._resilience.attempt import AttemptTransport
