@@ -18,7 +18,7 @@ from ._clock import SYSTEM_CLOCK
 from ._hooks import logger
 from ._resilience.layer import Layer
 from ._types import AsyncTransport, Clock, SyncTransport
-from .errors import APITimeoutError
+from .errors import APITimeoutError, HolySheepError
 
 if TYPE_CHECKING:
     import httpx
@@ -184,34 +184,66 @@ class SharedSyncTransport(Layer):
         return f"<SharedSyncTransport stack={self._stack!r}>"
 
 
+_HYBRIDS: dict[tuple[type[BaseException], type[BaseException]], type[Exception]] = {}
+
+
+def as_library_error(exc: HolySheepError, lib: Any, request: Any) -> Exception:
+    """
+    ``exc`` as an instance of both its own class and the library's transport error.
+
+    The official SDKs turn ``httpx2.TimeoutException`` into their timeout error and
+    other ``httpx2.RequestError`` into their connection error (openai lets any other
+    exception through unwrapped). A copy of ``exc`` whose class derives from both,
+    under the same name, is caught by the SDK as the library error and still
+    matches ``except CircuitOpenError`` (or whichever it was) on ``__cause__``.
+
+    Args:
+        exc: Our error: `APIConnectionError`, `APITimeoutError`, `CircuitOpenError`
+            or a local `RateLimitError`.
+        lib: The ``httpx2`` or ``httpx`` module.
+        request: The request, recorded on the copy like the library does.
+
+    Returns:
+        The copy, carrying the same attributes.
+    """
+    base = (
+        lib.TimeoutException if isinstance(exc, APITimeoutError) else lib.TransportError
+    )
+    key = (type(exc), base)
+    cls = _HYBRIDS.get(key)
+    if cls is None:
+        cls = type(
+            type(exc).__name__, (type(exc), base), {"__module__": type(exc).__module__}
+        )
+        _HYBRIDS[key] = cls
+    copy: Exception = cls.__new__(cls, *exc.args)
+    copy.__dict__.update(exc.__dict__)
+    copy.__dict__["_request"] = request
+    return copy
+
+
 class _ClientTransport(Layer):
     """
-    The transport of a `build_http_client` client: the stack, with our timeouts
-    raised as the HTTP library's ``TimeoutException`` (chained from ours), so an
-    SDK reports them as its own timeout error rather than a connection error.
-    Every other error is ours, and the SDKs keep it as ``__cause__``.
+    The transport of a `build_http_client` client: the stack, with its errors also
+    made instances of the HTTP library's (see `as_library_error`).
     """
 
     def __init__(self, stack: Any, lib: Any) -> None:
         super().__init__(stack)
         self._stack = stack
-        self._timeout_cls: Any = lib.TimeoutException
-
-    def _timeout(self, exc: APITimeoutError, request: Any) -> Exception:
-        error: Exception = self._timeout_cls(str(exc), request=request)
-        return error
+        self._lib = lib
 
     async def handle_async_request(self, request: Any) -> Any:
         try:
             return await self._stack.handle_async_request(request)
-        except APITimeoutError as exc:
-            raise self._timeout(exc, request) from exc
+        except HolySheepError as exc:
+            raise as_library_error(exc, self._lib, request) from exc
 
     def handle_request(self, request: Any) -> Any:
         try:
             return self._stack.handle_request(request)
-        except APITimeoutError as exc:
-            raise self._timeout(exc, request) from exc
+        except HolySheepError as exc:
+            raise as_library_error(exc, self._lib, request) from exc
 
     def __repr__(self) -> str:
         return f"<ClientTransport stack={self._stack!r}>"
