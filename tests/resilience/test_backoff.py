@@ -42,7 +42,15 @@ def test_full_jitter_sequence_is_exact_for_a_seed() -> None:
         round(compute_backoff(n, initial=0.5, maximum=8.0, jitter="full", rng=rng), 6)
         for n in range(1, 8)
     ]
-    assert waits == [0.319713, 0.025011, 0.550059, 0.892843, 5.89177, 5.413596, 7.137437]
+    assert waits == [
+        0.319713,
+        0.025011,
+        0.550059,
+        0.892843,
+        5.89177,
+        5.413596,
+        7.137437,
+    ]
 
 
 def test_full_jitter_stays_within_each_cap() -> None:
@@ -72,7 +80,9 @@ def test_no_jitter_waits_the_cap() -> None:
         pytest.param({"retry-after": "0"}, 0.0, id="zero"),
         pytest.param({"retry-after-ms": "250"}, 0.25, id="milliseconds"),
         pytest.param(
-            {"retry-after-ms": "1500", "retry-after": "9"}, 1.5, id="ms-wins-over-seconds"
+            {"retry-after-ms": "1500", "retry-after": "9"},
+            1.5,
+            id="ms-wins-over-seconds",
         ),
         pytest.param(
             {"retry-after-ms": "soon", "retry-after": "9"}, 9.0, id="bad-ms-falls-back"
@@ -90,7 +100,9 @@ def test_no_jitter_waits_the_cap() -> None:
         pytest.param(
             {"retry-after": "Thu, 01 Jan 2026 12:00:10 GMT"}, 10.0, id="imf-fixdate"
         ),
-        pytest.param({"retry-after": "Thursday, 01-Jan-26 12:00:05 GMT"}, 5.0, id="rfc850"),
+        pytest.param(
+            {"retry-after": "Thursday, 01-Jan-26 12:00:05 GMT"}, 5.0, id="rfc850"
+        ),
         pytest.param({"retry-after": "-1"}, None, id="negative"),
         pytest.param({"retry-after": "nan"}, None, id="nan"),
         pytest.param({"retry-after": "later"}, None, id="garbage"),
@@ -107,7 +119,9 @@ def test_retry_after_forms(headers: dict[str, str], expected: float | None) -> N
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
-def test_caller_errors_are_never_retried_even_if_the_server_insists(status: int) -> None:
+def test_caller_errors_are_never_retried_even_if_the_server_insists(
+    status: int,
+) -> None:
     """400/401/403/404/422 are never retried, x-should-retry: true or not."""
     headers = httpx2.Headers({"x-should-retry": "true"})
     assert not should_retry_status(status, headers, RETRY_ON | {status})
@@ -124,7 +138,9 @@ def test_caller_errors_are_never_retried_even_if_the_server_insists(status: int)
         pytest.param(503, "maybe", True, id="unknown-hint-ignored"),
     ],
 )
-def test_x_should_retry_is_obeyed(status: int, hint: str | None, expected: bool) -> None:
+def test_x_should_retry_is_obeyed(
+    status: int, hint: str | None, expected: bool
+) -> None:
     """x-should-retry overrides retry_on_status, both ways."""
     headers = httpx2.Headers({} if hint is None else {"x-should-retry": hint})
     assert should_retry_status(status, headers, RETRY_ON) is expected

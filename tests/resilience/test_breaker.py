@@ -290,7 +290,9 @@ async def test_a_body_broken_after_the_headers_is_a_failure() -> None:
             yield b'{"content": ['
             raise httpx2.RemoteProtocolError("peer closed connection")
 
-    t = stack(cfg, lambda r: httpx2.Response(200, stream=Broken()), clock=clock, state=state)
+    t = stack(
+        cfg, lambda r: httpx2.Response(200, stream=Broken()), clock=clock, state=state
+    )
     response = await t.handle_async_request(request())
     assert state.providers["p"].breaker.state == "closed"
     with pytest.raises(APIConnectionError):
@@ -307,7 +309,9 @@ async def test_a_body_closed_early_is_no_verdict() -> None:
         async def __aiter__(self) -> AsyncIterator[bytes]:
             yield b"data: 1\n\n"
 
-    t = stack(cfg, lambda r: httpx2.Response(200, stream=Slow()), clock=clock, state=state)
+    t = stack(
+        cfg, lambda r: httpx2.Response(200, stream=Slow()), clock=clock, state=state
+    )
     breaker = state.providers["p"].breaker
     breaker.report_failure()
     clock.advance(1.0)

@@ -156,7 +156,9 @@ class BreakerMachine(RuleBasedStateMachine):
     @invariant()
     def at_most_one_probe(self) -> None:
         live = [
-            h for h in self.held if h.probe and not h.done and h.generation == self.generation
+            h
+            for h in self.held
+            if h.probe and not h.done and h.generation == self.generation
         ]
         assert len(live) <= 1
 

@@ -67,9 +67,14 @@ def test_a_long_gap_clears_everything() -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     ("ratio", "ceiling"),
-    [pytest.param(0.05, 1.10, id="ratio-0.05"), pytest.param(0.2, 1.25, id="default-0.2")],
+    [
+        pytest.param(0.05, 1.10, id="ratio-0.05"),
+        pytest.param(0.2, 1.25, id="default-0.2"),
+    ],
 )
-async def test_full_outage_amplification_is_capped(ratio: float, ceiling: float) -> None:
+async def test_full_outage_amplification_is_capped(
+    ratio: float, ceiling: float
+) -> None:
     """At a full outage, attempts per call stay near 1 + ratio over a long run."""
     clock = FakeClock()
     attempts = 0

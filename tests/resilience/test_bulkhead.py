@@ -76,7 +76,9 @@ async def test_a_stream_holds_its_slot_until_the_body_ends() -> None:
         async def __aiter__(self) -> AsyncIterator[bytes]:
             yield b"data: hi\n\n"
 
-    t = stack(cfg, lambda r: httpx2.Response(200, stream=Body()), clock=clock, state=state)
+    t = stack(
+        cfg, lambda r: httpx2.Response(200, stream=Body()), clock=clock, state=state
+    )
     bulkhead = state.bulkhead
     assert bulkhead is not None
     first = await t.handle_async_request(request())

@@ -57,7 +57,9 @@ class BucketMachine(RuleBasedStateMachine):
 
     @invariant()
     def starts_keep_order(self) -> None:
-        assert all(a <= b + 1e-9 for a, b in zip(self.starts, self.starts[1:], strict=False))
+        assert all(
+            a <= b + 1e-9 for a, b in zip(self.starts, self.starts[1:], strict=False)
+        )
 
     @invariant()
     def no_window_exceeds_burst_plus_rate(self) -> None:

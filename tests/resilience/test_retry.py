@@ -145,7 +145,9 @@ async def test_success_is_never_retried_whatever_the_header_says() -> None:
         pytest.param({"retry-after-ms": "100", "retry-after": "9"}, 0.1, id="ms-first"),
     ],
 )
-async def test_retry_after_replaces_the_backoff(headers: dict[str, str], wait: float) -> None:
+async def test_retry_after_replaces_the_backoff(
+    headers: dict[str, str], wait: float
+) -> None:
     """The provider's requested wait is slept instead of the jittered backoff."""
     clock = FakeClock()
     handler = Counter(httpx2.Response(429, headers=headers), 200)
@@ -263,7 +265,9 @@ async def test_attempts_are_counted_on_the_call_record() -> None:
         attempts = 0
 
     call = Call()
-    await send(stack(make_config(), Counter(500, 500, 200)), request(**{EXT_CALL: call}))
+    await send(
+        stack(make_config(), Counter(500, 500, 200)), request(**{EXT_CALL: call})
+    )
     assert call.attempts == 3
 
 

@@ -157,8 +157,12 @@ async def test_attempt_timeouts_come_from_config_capped_by_the_deadline() -> Non
         seen.append(dict(req.extensions["timeout"]))
         return httpx2.Response(200, json={})
 
-    t = stack(make_config(timeout={"connect": 5, "per_attempt": 30}), handler, clock=clock)
-    await send(t, request(timeout={"connect": 1, "read": 600, "write": 600, "pool": 600}))
+    t = stack(
+        make_config(timeout={"connect": 5, "per_attempt": 30}), handler, clock=clock
+    )
+    await send(
+        t, request(timeout={"connect": 1, "read": 600, "write": 600, "pool": 600})
+    )
     await send(t, request(**{EXT_DEADLINE: 2.0}))
     assert seen == [
         {"connect": 5.0, "read": 30.0, "write": 30.0, "pool": 30.0},
@@ -187,16 +191,53 @@ async def test_unbounded_timeouts_are_bounded_by_the_deadline() -> None:
 
 @pytest.mark.anyio
 async def test_the_wait_for_headers_is_bounded_by_the_deadline() -> None:
-    """An attempt hanging before its headers is cut at the deadline (APITimeoutError)."""
+    """An attempt still waiting for headers at the deadline fails with APITimeoutError."""
+    from holysheep_client._resilience.watchdog import watchdog
 
     async def hang(req: httpx2.Request) -> httpx2.Response:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
     clock = FakeClock()
-    t = stack(make_config(timeout={"per_attempt": 30}), hang, clock=clock)
+    hooks = Recorder()
+    cfg = make_config(timeout={"per_attempt": 30}, breaker={"fail_max": 1})
+    state = StackState(cfg, clock=clock)
+    t = stack(cfg, hang, clock=clock, state=state, hooks=[hooks])
+    call = asyncio.create_task(
+        send(t, request(**{EXT_DEADLINE: clock.monotonic() + 2.0}))
+    )
+    await asyncio.sleep(0)
+    dog = watchdog()
+    assert len(dog) == 1
+    assert dog.check() == 0  # not yet
+    clock.advance(2.0)
+    assert dog.check() == 1
     with pytest.raises(APITimeoutError, match="deadline"):
-        await send(t, request(**{EXT_DEADLINE: clock.monotonic() + 0.05}))
+        await call
+    assert len(dog) == 0
+    assert [a.error for a in hooks.attempts] == ["APITimeoutError"]
+    assert state.providers["p"].breaker.state == "open"  # the provider did not answer
+
+
+@pytest.mark.anyio
+async def test_an_outside_cancellation_is_not_turned_into_a_timeout() -> None:
+    """Cancelling a watched attempt from outside raises CancelledError, not a timeout."""
+    from holysheep_client._resilience.watchdog import watchdog
+
+    async def hang(req: httpx2.Request) -> httpx2.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    clock = FakeClock()
+    t = stack(make_config(), hang, clock=clock)
+    call = asyncio.create_task(
+        send(t, request(**{EXT_DEADLINE: clock.monotonic() + 2.0}))
+    )
+    await asyncio.sleep(0)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    assert len(watchdog()) == 0
 
 
 @pytest.mark.anyio
@@ -205,7 +246,9 @@ async def test_the_wait_for_headers_is_bounded_by_the_deadline() -> None:
     [
         pytest.param(httpx2.ConnectError("x"), APIConnectionError, id="httpx2-connect"),
         pytest.param(httpx2.ConnectTimeout("x"), APITimeoutError, id="httpx2-timeout"),
-        pytest.param(httpx2.RemoteProtocolError("x"), APIConnectionError, id="httpx2-proto"),
+        pytest.param(
+            httpx2.RemoteProtocolError("x"), APIConnectionError, id="httpx2-proto"
+        ),
         pytest.param(httpx.ConnectError("x"), APIConnectionError, id="httpx-connect"),
         pytest.param(httpx.PoolTimeout("x"), APITimeoutError, id="httpx-pool"),
     ],

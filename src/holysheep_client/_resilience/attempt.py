@@ -24,6 +24,7 @@ from .breaker import EXT_SENT
 from .deadline import deadline_error
 from .layer import Layer
 from .streams import wrap_response
+from .watchdog import watchdog
 
 if TYPE_CHECKING:
     import httpx2
@@ -77,7 +78,7 @@ class AttemptTransport(Layer):
         self._hooks = hooks or HookDispatcher()
 
     def _prepare(self, request: httpx2.Request) -> float | None:
-        """Set the attempt's timeouts; return the time left before the deadline."""
+        """Set the attempt's timeouts; return the deadline, if the call has one."""
         ext = request.extensions
         deadline = ext.get(EXT_DEADLINE)
         if deadline is None:
@@ -87,11 +88,16 @@ class AttemptTransport(Layer):
         left: float = deadline - self._clock.monotonic()
         if left <= 0:
             raise deadline_error(self.provider)
+        connect, per = self.connect, self.per_attempt
+        capped = left if per is None or per > left else per
         ext[EXT_TIMEOUT] = {
-            k: left if v is None else min(v, left) for k, v in self._timeouts.items()
+            "connect": left if connect is None or connect > left else connect,
+            "read": capped,
+            "write": capped,
+            "pool": capped,
         }
         ext[EXT_SENT] = True
-        return left
+        return float(deadline)
 
     def _report(
         self,
@@ -131,26 +137,32 @@ class AttemptTransport(Layer):
             APITimeoutError: A timeout, or the deadline passed before the headers.
             APIConnectionError: The connection failed.
         """
-        left = self._prepare(request)
+        deadline = self._prepare(request)
         start = self._clock.monotonic()
         try:
-            if left is None:
+            if deadline is None:
                 response = await self._ainner.handle_async_request(request)
             else:
-                cm = asyncio.timeout(left)
+                dog = watchdog()
+                entry = dog.watch(deadline, self._clock)
+                task = entry.task
+                cancelling = task.cancelling()
                 try:
-                    async with cm:
-                        response = await self._ainner.handle_async_request(request)
-                except TimeoutError:
-                    if not cm.expired():
-                        raise
-                    raise deadline_error(self.provider) from None
+                    response = await self._ainner.handle_async_request(request)
+                except asyncio.CancelledError:
+                    # Ours only if nobody else asked for a cancellation meanwhile.
+                    if entry.expired and task.uncancel() <= cancelling:
+                        raise deadline_error(self.provider) from None
+                    raise
+                finally:
+                    dog.unwatch(entry)
         except BaseException as exc:
             ours = self._failed(request, start, exc)
             if ours is None:
                 raise
             raise ours from exc
-        self._report(request, start, response.status_code, None)
+        if self._hooks.hooks or logger.isEnabledFor(logging.INFO):
+            self._report(request, start, response.status_code, None)
         wrap_response(response, self.provider)
         return response
 
@@ -171,7 +183,8 @@ class AttemptTransport(Layer):
             if ours is None:
                 raise
             raise ours from exc
-        self._report(request, start, response.status_code, None)
+        if self._hooks.hooks or logger.isEnabledFor(logging.INFO):
+            self._report(request, start, response.status_code, None)
         wrap_response(response, self.provider)
         return response
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._clock import SYSTEM_CLOCK
@@ -70,14 +69,20 @@ def _succeed() -> None:
 class Permit:
     """
     One admitted call: the generation it was admitted in, and whether it is the probe.
+
+    Calling it with an outcome records that outcome (see `CircuitBreaker.record`).
     """
 
-    __slots__ = ("done", "generation", "probe")
+    __slots__ = ("breaker", "done", "generation", "probe")
 
-    def __init__(self, generation: int, probe: bool) -> None:
+    def __init__(self, breaker: CircuitBreaker, generation: int, probe: bool) -> None:
+        self.breaker = breaker
         self.generation = generation
         self.probe = probe
         self.done = False
+
+    def __call__(self, outcome: bool | None) -> None:
+        self.breaker.record(self, outcome)
 
     def __repr__(self) -> str:
         return f"<Permit generation={self.generation} probe={self.probe}>"
@@ -88,8 +93,8 @@ class CircuitBreaker:
     One provider's circuit breaker.
 
     Shared by every request to that provider (and by every stack of a client);
-    guarded by a re-entrant lock, never held across an ``await``. Hooks are
-    called after the lock is released.
+    guarded by a lock, never held across an ``await``. Hooks are called after
+    the lock is released.
 
     Args:
         provider: The provider's name.
@@ -113,7 +118,8 @@ class CircuitBreaker:
         self.reset_timeout = config.reset_timeout
         self._clock = clock
         self._hooks = hooks or HookDispatcher()
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
+        self._counted = False  # pybreaker's failure counter may be above 0
         self._state: BreakerState = "closed"
         self._generation = 0
         self._opened_at = 0.0
@@ -176,11 +182,18 @@ class CircuitBreaker:
         Raises:
             CircuitOpenError: The breaker is open, or half-open with its probe out.
         """
+        # The hot path takes no lock. The generation is read before the state, and a
+        # transition writes the state before bumping the generation, so a racing
+        # read can only produce a permit of an older generation: ignored later.
+        generation = self._generation
+        state = self._state
+        if state == "closed":
+            return Permit(self, generation, False)
         try:
             with self._lock:
                 state = self._state
                 if state == "closed":
-                    return Permit(self._generation, False)
+                    return Permit(self, self._generation, False)
                 if state == "open":
                     left = self._reopen_at() - self._clock.monotonic()
                     if left > 0:
@@ -189,7 +202,7 @@ class CircuitBreaker:
                 elif self._probing:
                     raise CircuitOpenError(self.provider)
                 self._probing = True
-                return Permit(self._generation, True)
+                return Permit(self, self._generation, True)
         finally:
             if self._pending:
                 self._flush()
@@ -206,6 +219,13 @@ class CircuitBreaker:
         if permit.done:
             return
         permit.done = True
+        if (
+            outcome is True
+            and not permit.probe
+            and not self._counted
+            and permit.generation == self._generation
+        ):
+            return  # a success while closed with no failure to reset: nothing to do
         with self._lock:
             if permit.generation != self._generation:
                 return
@@ -239,11 +259,13 @@ class CircuitBreaker:
             self._flush()
 
     def _success(self) -> None:
-        if self._state == "closed" and self._cb.fail_counter == 0:
+        if self._state == "closed" and not self._counted:
             return  # nothing to reset: skip pybreaker on the hot path
         self._cb.call(_succeed)
+        self._counted = False
 
     def _failure(self) -> None:
+        self._counted = True
         with contextlib.suppress(_ProviderFailure):
             self._cb.call(_fail)
 
@@ -307,11 +329,11 @@ class CircuitBreakerTransport(Layer):
         self.breaker = breaker
 
     def _settle(self, permit: Permit, response: httpx2.Response) -> None:
-        verdict = breaker_verdict(response.status_code)
-        if verdict is True and 200 <= response.status_code < 300:
-            observe(response, partial(self.breaker.record, permit))
+        status = response.status_code
+        if 200 <= status < 300:
+            observe(response, permit)  # judged when its body ends
         else:
-            self.breaker.record(permit, verdict)
+            self.breaker.record(permit, breaker_verdict(status))
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """

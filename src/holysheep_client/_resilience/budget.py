@@ -87,7 +87,10 @@ class RetryBudget:
         Count one call (the retry layer does this once per request it receives).
         """
         with self._lock:
-            idx = self._rotate()
+            if int(self._clock.monotonic() // self._width) == self._head:
+                idx = self._head % len(self._calls)  # the common case: same bucket
+            else:
+                idx = self._rotate()
             self._calls[idx] += 1
             self._sum_calls += 1
 

@@ -196,6 +196,9 @@ class Bulkhead:
         """
         Take a slot, blocking the thread in line until ``deadline``.
 
+        The thread waits on an event in real time (a test clock only decides
+        whether the deadline has already passed).
+
         Returns:
             Seconds waited.
 

@@ -4,7 +4,8 @@ DeadlineTransport: the outermost layer, which fixes the call's deadline.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from .._clock import SYSTEM_CLOCK
 from .._types import EXT_DEADLINE, EXT_PROVIDER, AsyncTransport, Clock, SyncTransport
@@ -15,6 +16,10 @@ if TYPE_CHECKING:
     import httpx2
 
 __all__ = ["DeadlineTransport", "deadline_error"]
+
+
+async def _raise(exc: BaseException) -> Any:
+    raise exc
 
 
 def deadline_error(provider: str | None) -> APITimeoutError:
@@ -68,15 +73,23 @@ class DeadlineTransport(Layer):
         elif self._clock.monotonic() >= deadline:
             raise deadline_error(self.provider)
 
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+    def handle_async_request(
+        self, request: httpx2.Request
+    ) -> Coroutine[Any, Any, httpx2.Response]:
         """
-        Send ``request`` under its deadline.
+        Send ``request`` under its deadline (await the result).
+
+        A plain method returning the inner layer's coroutine: this layer does
+        nothing after the call, so it adds no frame to every await below it.
 
         Raises:
-            APITimeoutError: The deadline had already passed.
+            APITimeoutError: The deadline had already passed (when awaited).
         """
-        self._prepare(request)
-        return await self._ainner.handle_async_request(request)
+        try:
+            self._prepare(request)
+        except APITimeoutError as exc:
+            return _raise(exc)
+        return self._ainner.handle_async_request(request)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         """

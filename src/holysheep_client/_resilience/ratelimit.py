@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from .._clock import SYSTEM_CLOCK
@@ -191,9 +191,14 @@ class RateLimiter:
         self._bucket = TokenBucket(rate, burst=self.burst, clock=clock)
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopLimiter]
         self._loops = weakref.WeakKeyDictionary()
+        self._last: tuple[weakref.ref[asyncio.AbstractEventLoop], _LoopLimiter] | None
+        self._last = None
 
     def _for_loop(self) -> _LoopLimiter:
         loop = asyncio.get_running_loop()
+        last = self._last
+        if last is not None and last[0]() is loop:
+            return last[1]
         entry = self._loops.get(loop)
         if entry is None:
             # max_rate per period == rate per second, with a burst of max_rate.
@@ -207,6 +212,7 @@ class RateLimiter:
                     self.burst, period, _ClockLoop(loop, self._clock)
                 )
             entry = self._loops[loop] = _LoopLimiter(limiter)
+        self._last = (weakref.ref(loop), entry)
         return entry
 
     def _refuse(self, wait: float | None) -> RateLimitError:
@@ -216,6 +222,27 @@ class RateLimiter:
             provider=self.provider,
             retry_after=wait,
         )
+
+    def try_acquire(self) -> bool:
+        """
+        Take capacity from this event loop's limiter if it is there now; never waits.
+
+        Returns:
+            False when there is no capacity, callers are queued, or no loop runs.
+        """
+        try:
+            entry = self._for_loop()
+        except RuntimeError:
+            return False
+        limiter = entry.limiter
+        if entry.waiting or not limiter.has_capacity():
+            return False
+        # What aiolimiter's acquire() does when it need not wait and nobody waits
+        # (every waiter of this limiter goes through us and is counted in
+        # ``waiting``): add to the level. It has no public non-async acquire, and
+        # a coroutine per request costs more than the rest of this layer.
+        limiter._level += 1
+        return True
 
     async def acquire_async(self, deadline: float | None = None) -> float:
         """
@@ -297,13 +324,23 @@ class RateLimitTransport(Layer):
             RateLimitWaitDetails(self.limiter.provider, "rate_limit", waited)
         )
 
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+    def handle_async_request(
+        self, request: httpx2.Request
+    ) -> Coroutine[Any, Any, httpx2.Response]:
         """
-        Send ``request`` once the limiter has capacity.
+        Send ``request`` once the limiter has capacity (await the result).
+
+        With capacity at hand this returns the inner layer's coroutine directly,
+        adding no frame to the await chain; otherwise a coroutine that waits first.
 
         Raises:
             RateLimitError: No capacity before the deadline (``status_code=None``).
         """
+        if self.limiter.try_acquire():
+            return self._ainner.handle_async_request(request)
+        return self._wait_then_send(request)
+
+    async def _wait_then_send(self, request: httpx2.Request) -> httpx2.Response:
         waited = await self.limiter.acquire_async(request.extensions.get(EXT_DEADLINE))
         if waited > 0:
             self._waited(waited)

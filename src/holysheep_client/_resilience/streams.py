@@ -79,7 +79,10 @@ class ObservedStream:
     # -- async -----------------------------------------------------------------
 
     def __aiter__(self) -> ObservedStream:
-        self._ait = self._inner.__aiter__()
+        # httpx calls this twice (``stream.__aiter__()`` then ``async for``):
+        # one iterator over the inner stream serves both.
+        if self._ait is None:
+            self._ait = self._inner.__aiter__()
         return self
 
     async def __anext__(self) -> bytes:
@@ -111,7 +114,8 @@ class ObservedStream:
     # -- sync ------------------------------------------------------------------
 
     def __iter__(self) -> ObservedStream:
-        self._it = iter(self._inner)
+        if self._it is None:
+            self._it = iter(self._inner)
         return self
 
     def __next__(self) -> bytes:
@@ -145,9 +149,17 @@ class ObservedStream:
 
 
 _CLASSES: dict[str, type[ObservedStream]] = {}
+_BY_TYPE: dict[type[Any], type[ObservedStream]] = {}
 
 
 def _observed_class(response: Any) -> type[ObservedStream]:
+    cls = _BY_TYPE.get(type(response))
+    if cls is None:
+        cls = _BY_TYPE[type(response)] = _library_class(response)
+    return cls
+
+
+def _library_class(response: Any) -> type[ObservedStream]:
     for base in type(response).__mro__:
         root = base.__module__.partition(".")[0]
         if root in ("httpx2", "httpx"):

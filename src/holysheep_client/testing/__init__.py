@@ -4,6 +4,7 @@ Test helpers: a fake provider (in-process and on loopback), `FakeClock`, `no_bac
 
 from __future__ import annotations
 
+from .._resilience.retry import no_backoff
 from ._clock import FakeClock
 from ._faults import Fault, FaultKind, FaultPlan
 from ._process import FakeServer
@@ -38,4 +39,5 @@ __all__ = [
     "FaultPlan",
     "RecordedRequest",
     "ReplyFn",
+    "no_backoff",
 ]

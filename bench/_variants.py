@@ -1,0 +1,153 @@
+"""
+The clients being compared; each returns an async ``call()`` and an async ``close()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from holysheep_client import (
+    ClientConfig,
+    PoolConfig,
+    ProviderConfig,
+    RateLimitConfig,
+    TimeoutConfig,
+)
+from holysheep_client.testing import DEFAULT_API_KEY
+
+__all__ = ["VARIANTS", "Variant", "bench_config"]
+
+MODEL = "deepseek-v3.2"
+MESSAGES = [{"role": "user", "content": "Say hello."}]
+BODY = {"model": MODEL, "max_tokens": 64, "messages": MESSAGES}
+HEADERS = {"x-api-key": DEFAULT_API_KEY, "anthropic-version": "2023-06-01"}
+LIMITS = {"max_connections": 100, "max_keepalive_connections": 64}
+# Every transport-level variant gets the same pool limits and timeouts: asyncio's
+# timer heap makes longer timeouts cost a little more CPU, so they must match.
+CONNECT, PER_ATTEMPT = 5.0, 30.0
+
+Call = Callable[[], Awaitable[Any]]
+Close = Callable[[], Awaitable[None]]
+
+
+def bench_config(url: str) -> ClientConfig:
+    """
+    The full stack as a user would run it: every layer on, none of them binding.
+
+    A deadline (so each attempt runs under ``asyncio.timeout``), a rate limit far
+    above the offered load, and a bulkhead above the concurrency.
+    """
+    return ClientConfig(
+        providers=[ProviderConfig(name="fake", base_url=url, api_key=DEFAULT_API_KEY)],
+        rate_limit=RateLimitConfig(requests_per_second=1_000_000),
+        pool=PoolConfig(**LIMITS),
+        timeout=TimeoutConfig(connect=CONNECT, per_attempt=PER_ATTEMPT, total=60),
+        max_concurrent_requests=200,
+    )
+
+
+async def raw_httpx2(origin: str, url: str) -> tuple[Call, Close]:
+    import httpx2
+
+    client = httpx2.AsyncClient(
+        limits=httpx2.Limits(**LIMITS),
+        timeout=httpx2.Timeout(PER_ATTEMPT, connect=CONNECT),
+    )
+
+    async def call() -> Any:
+        response = await client.post(f"{url}/messages", json=BODY, headers=HEADERS)
+        return response.json()
+
+    return call, client.aclose
+
+
+async def pool_transport(origin: str, url: str) -> tuple[Call, Close]:
+    import httpx2
+
+    from holysheep_client._transports import build_pool_transport
+
+    transport: Any = build_pool_transport(PoolConfig(**LIMITS))
+    client = httpx2.AsyncClient(
+        transport=transport, timeout=httpx2.Timeout(PER_ATTEMPT, connect=CONNECT)
+    )
+
+    async def call() -> Any:
+        response = await client.post(f"{url}/messages", json=BODY, headers=HEADERS)
+        return response.json()
+
+    return call, client.aclose
+
+
+async def full_stack(origin: str, url: str) -> tuple[Call, Close]:
+    from holysheep_client import build_http_client
+
+    client = build_http_client(bench_config(url), "fake")
+
+    async def call() -> Any:
+        response = await client.post(f"{url}/messages", json=BODY, headers=HEADERS)
+        return response.json()
+
+    return call, client.aclose
+
+
+async def anthropic_alone(origin: str, url: str) -> tuple[Call, Close]:
+    import anthropic
+
+    sdk = anthropic.AsyncAnthropic(
+        base_url=origin, api_key=DEFAULT_API_KEY, max_retries=0
+    )
+
+    async def call() -> Any:
+        return await sdk.messages.create(model=MODEL, max_tokens=64, messages=MESSAGES)  # type: ignore[arg-type]
+
+    return call, sdk.close
+
+
+async def anthropic_on_stack(origin: str, url: str) -> tuple[Call, Close]:
+    import anthropic
+
+    from holysheep_client import build_http_client
+
+    sdk = anthropic.AsyncAnthropic(
+        base_url=origin,
+        api_key=DEFAULT_API_KEY,
+        http_client=build_http_client(bench_config(url), "fake"),
+        max_retries=0,
+    )
+
+    async def call() -> Any:
+        return await sdk.messages.create(model=MODEL, max_tokens=64, messages=MESSAGES)  # type: ignore[arg-type]
+
+    return call, sdk.close
+
+
+async def holysheep_chat(origin: str, url: str) -> tuple[Call, Close]:
+    from holysheep_client import AsyncClient  # type: ignore[attr-defined]
+
+    client = AsyncClient(bench_config(url))
+
+    async def call() -> Any:
+        return await client.chat(messages=MESSAGES, model=MODEL, max_tokens=64)
+
+    return call, client.aclose
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One client under test."""
+
+    key: str
+    label: str
+    make: Callable[[str, str], Awaitable[tuple[Call, Close]]]
+
+
+VARIANTS = [
+    Variant("raw", "raw httpx2", raw_httpx2),
+    Variant("pool", "our bare pool transport", pool_transport),
+    Variant("stack", "full stack (build_http_client)", full_stack),
+    Variant("sdk", "anthropic SDK alone", anthropic_alone),
+    Variant("sdk_stack", "anthropic SDK on our stack", anthropic_on_stack),
+    Variant("chat", "AsyncClient.chat (full stack)", holysheep_chat),
+]
