@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.hedging
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -300,6 +300,60 @@ class AsyncChatStream:
                 await gen.aclose()  # type: ignore[attr-defined]
         self._open.clear()
 
+    async def _first_hedged(
+        self, name: str, spec: ChatRequestSpec, spare: list[str]
+    ) -> tuple[AsyncIterator[str], str | None]:
+        """
+        `_first`, with a hedge on the next provider when the first delta is late.
+
+        The first provider to deliver a first delta wins; the other is cancelled
+        and its connection released. The hedge is charged to the retry budget.
+        """
+        core = self._core
+        delay = core.hedge_delay()
+        if delay is None or not spare:
+            return await self._first(name, spec)
+        start = len(self._segments)
+        primary = asyncio.ensure_future(self._first(name, spec))
+        done, _ = await asyncio.wait({primary}, timeout=delay)
+        if done or not core.state.budget.try_spend():
+            return await primary
+        other = spare[0]
+        self._record.hedges += 1
+        core.hooks.route(RouteDecision(other, len(self._segments), "hedge"))
+        racers = {primary: name, asyncio.ensure_future(self._first(other, spec)): other}
+        pending = set(racers)
+        first_error: BaseException | None = None
+        try:
+            while pending:
+                done, pending = await asyncio.wait(
+                    pending, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    exc = task.exception()
+                    if exc is not None:
+                        if task is primary or first_error is None:
+                            first_error = exc
+                        continue
+                    winner = racers[task]
+                    for loser in done - {task}:
+                        if loser.exception() is None:
+                            gen, _ = loser.result()
+                            self._open.remove(gen)
+                            await gen.aclose()  # type: ignore[attr-defined]
+                    segs = self._segments[start:]
+                    self._segments[start:] = [g for g in segs if g.provider == winner][
+                        -1:
+                    ]
+                    return task.result()
+            assert first_error is not None
+            raise first_error
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
     async def _open_first(
         self, plan: list[str], spec: ChatRequestSpec
     ) -> tuple[AsyncIterator[str], str | None]:
@@ -319,7 +373,7 @@ class AsyncChatStream:
                     )
                 )
             try:
-                return await self._first(name, spec)
+                return await self._first_hedged(name, spec, candidates[i:])
             except HolySheepError as err:
                 core.count(name, ok=False)
                 if isinstance(err, APITimeoutError) and core.expired(self._deadline):
