@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from router_helpers import REPLY
 
 from holysheep_client.testing import FakeServer
-
-from router_helpers import REPLY
 
 
 @pytest.fixture(scope="package")

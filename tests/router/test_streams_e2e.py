@@ -125,10 +125,12 @@ async def test_resume_gives_up_when_the_restart_differs(
     got: list[str] = []
 
     async def run() -> None:
-        async with AsyncClient(two_providers(servers)) as client:
-            async with client.stream(messages=MSGS, model="m", resume=True) as s:
-                async for d in s.text_stream:
-                    got.append(d)
+        async with (
+            AsyncClient(two_providers(servers)) as client,
+            client.stream(messages=MSGS, model="m", resume=True) as s,
+        ):
+            async for d in s.text_stream:
+                got.append(d)
 
     with pytest.raises(StreamInterruptedError) as info:
         await run()
