@@ -194,3 +194,19 @@ def test_set_weights_pauses_the_migration_clock() -> None:
     assert (
         status is not None and status.reason is not None and "paused" in status.reason
     )
+
+
+def test_rollback_on_a_latency_ceiling() -> None:
+    """With max_latency_p95 set, a slow target is rolled back even without errors."""
+    from holysheep_client._migration import RollbackWindow
+
+    window = RollbackWindow(
+        RollbackConfig(max_error_rate=0.5, min_requests=20, window=60, max_latency_p95=0.5)
+    )
+    for i in range(19):
+        assert window.record(float(i), True, 0.1) is None
+    assert window.record(19.0, True, 0.1) is None
+    reason = None
+    for i in range(20, 40):
+        reason = reason or window.record(float(i), True, 2.0)
+    assert reason is not None and "p95 latency" in reason

@@ -136,6 +136,7 @@ class Client:
         plan = core.router.plan(route_key)
         response: ChatResponse | None = None
         error: BaseException | None = None
+        scope = core.hooks.call("chat", model, spec.messages).attach()
 
         def hop(name: str, spec: ChatRequestSpec) -> ChatResponse:
             sent = core.spec_for(name, spec)
@@ -166,6 +167,7 @@ class Client:
                 response=response,
                 error=error,
             )
+            scope.finish(error, response)
 
     def stream(
         self,
@@ -287,9 +289,9 @@ class ChatStream:
     A streamed chat answer for `Client`; use as ``with client.stream(...) as s``.
 
     Fails over before the first delta; a break after it raises
-    `StreamInterruptedError` with the text so far. (Resuming on another provider
-    is done by `AsyncChatStream`; here ``resume=True`` is accepted and behaves the same
-    way through the shared logic only for the async client.)
+    `StreamInterruptedError` with the text so far. ``resume=True`` is accepted for
+    symmetry but only `AsyncChatStream` resumes on another provider; so do the
+    ``first_token`` and ``stream_idle`` bounds, which need a timer per read.
     """
 
     def __init__(
@@ -357,6 +359,7 @@ class ChatStream:
         delivered: list[str] = []
         error: BaseException | None = None
         served: str | None = None
+        scope = core.hooks.call("chat", spec.model, spec.messages, stream=True)
 
         def open_stream(name: str, spec: ChatRequestSpec) -> Any:
             sent = core.spec_for(name, spec)
@@ -386,9 +389,10 @@ class ChatStream:
             return name, sent.model, decoder, chunks, first
 
         try:
-            name, sent_model, decoder, chunks, first = _failover(
-                core, plan, spec, deadline, record, open_stream
-            )
+            with scope.active():
+                name, sent_model, decoder, chunks, first = _failover(
+                    core, plan, spec, deadline, record, open_stream
+                )
             served = name
             try:
                 for delta in first:
@@ -442,6 +446,7 @@ class ChatStream:
             error = exc
             raise
         finally:
+            scope.attach()
             if not isinstance(error, GeneratorExit):
                 core.target_outcome(
                     plan[0],
@@ -457,3 +462,4 @@ class ChatStream:
                     error=error,
                     stream=True,
                 )
+            scope.finish(error, self._final)

@@ -29,6 +29,8 @@ async def test_slow_primary_loses_to_the_hedge(servers: dict[str, FakeServer]) -
         r = await client.chat(messages=MSGS, model="m")
         took = SYSTEM_CLOCK.monotonic() - t0
         assert client.health().providers["holysheep"].breaker == "closed"
+        bulkhead = client._core.state.bulkhead
+        assert bulkhead is not None and bulkhead.in_use == 0, "the loser released its slot"
     assert r.provider == "legacy" and r.text == REPLY
     assert took < 2.0
     assert chats(servers["holysheep"]) == 1 and chats(servers["legacy"]) == 1
@@ -73,5 +75,7 @@ async def test_stream_with_a_late_first_token_is_hedged(
             deltas = [d async for d in s.text_stream]
             final = await s.get_final_response()
         took = SYSTEM_CLOCK.monotonic() - t0
+        bulkhead = client._core.state.bulkhead
+        assert bulkhead is not None and bulkhead.in_use == 0, "the loser released its slot"
     assert "".join(deltas) == final.text == REPLY
     assert final.provider == "legacy" and took < 2.0
