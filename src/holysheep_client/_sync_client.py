@@ -17,7 +17,7 @@ from ._core import CallRecord, ClientCore, Flavor
 from ._hooks import ClientHook, RouteDecision
 from ._models import ChatResponse, Health, Usage
 from ._protocols import ChatRequestSpec
-from ._types import Clock, SyncTransport
+from ._types import EXT_READ_TIMEOUT, Clock, SyncTransport
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -290,8 +290,9 @@ class ChatStream:
 
     Fails over before the first delta; a break after it raises
     `StreamInterruptedError` with the text so far. ``resume=True`` is accepted for
-    symmetry but only `AsyncChatStream` resumes on another provider; so do the
-    ``first_token`` and ``stream_idle`` bounds, which need a timer per read.
+    symmetry but only `AsyncChatStream` resumes on another provider. The
+    ``first_token`` and ``stream_idle`` bounds are enforced as the read timeout of
+    the stream's attempts (the smaller of the two bounds every read).
     """
 
     def __init__(
@@ -359,11 +360,16 @@ class ChatStream:
         delivered: list[str] = []
         error: BaseException | None = None
         served: str | None = None
+        # Without a timer per read, both stream bounds become the read timeout.
+        bounds = [core.config.timeout.first_token, core.config.timeout.stream_idle]
+        read_cap = min((b for b in bounds if b is not None), default=None)
         scope = core.hooks.call("chat", spec.model, spec.messages, stream=True)
 
         def open_stream(name: str, spec: ChatRequestSpec) -> Any:
             sent = core.spec_for(name, spec)
             request = core.chat_request(name, sent, deadline=deadline, record=record)
+            if read_cap is not None:
+                request.extensions[EXT_READ_TIMEOUT] = read_cap
             record.tried.append(name)
             response = core.stacks[name].handle_request(request)
             if response.status_code >= 300:

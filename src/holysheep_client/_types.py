@@ -15,6 +15,7 @@ __all__ = [
     "EXT_CALL",
     "EXT_DEADLINE",
     "EXT_PROVIDER",
+    "EXT_READ_TIMEOUT",
     "EXT_TIMEOUT",
     "AsyncTransport",
     "Clock",
@@ -34,6 +35,8 @@ EXT_PROVIDER: Final = "holysheep.provider"
 EXT_ATTEMPT: Final = "holysheep.attempt"
 #: A `CallRecord` shared by every attempt of one call (attempt counting, hooks).
 EXT_CALL: Final = "holysheep.call"
+#: Optional cap (seconds) on the read timeout of a request's attempts (sync streams).
+EXT_READ_TIMEOUT: Final = "holysheep.read_timeout"
 #: httpx's own per-request timeout extension.
 EXT_TIMEOUT: Final = "timeout"
 

@@ -30,7 +30,9 @@ async def test_slow_primary_loses_to_the_hedge(servers: dict[str, FakeServer]) -
         took = SYSTEM_CLOCK.monotonic() - t0
         assert client.health().providers["holysheep"].breaker == "closed"
         bulkhead = client._core.state.bulkhead
-        assert bulkhead is not None and bulkhead.in_use == 0, "the loser released its slot"
+        assert bulkhead is not None and bulkhead.in_use == 0, (
+            "the loser released its slot"
+        )
     assert r.provider == "legacy" and r.text == REPLY
     assert took < 2.0
     assert chats(servers["holysheep"]) == 1 and chats(servers["legacy"]) == 1
@@ -76,6 +78,8 @@ async def test_stream_with_a_late_first_token_is_hedged(
             final = await s.get_final_response()
         took = SYSTEM_CLOCK.monotonic() - t0
         bulkhead = client._core.state.bulkhead
-        assert bulkhead is not None and bulkhead.in_use == 0, "the loser released its slot"
+        assert bulkhead is not None and bulkhead.in_use == 0, (
+            "the loser released its slot"
+        )
     assert "".join(deltas) == final.text == REPLY
     assert final.provider == "legacy" and took < 2.0

@@ -135,3 +135,47 @@ async def test_resume_gives_up_when_the_restart_differs(
     with pytest.raises(StreamInterruptedError) as info:
         await run()
     assert info.value.partial_text == "".join(got) and REPLY.startswith("".join(got))
+
+
+@pytest.mark.parametrize(
+    ("fault", "expect_provider"),
+    [
+        pytest.param(
+            Fault("slow_first_token", delay=3.0), "legacy", id="slow-first-token"
+        ),
+        pytest.param(Fault("status", status=503), "legacy", id="503"),
+    ],
+)
+def test_sync_stream_fails_over_before_the_first_delta(
+    servers: dict[str, FakeServer], fault: Fault, expect_provider: str
+) -> None:
+    """The sync stream fails over before its first delta, the late token bounded by first_token."""
+    from holysheep_client import Client
+
+    servers["holysheep"].set_faults([fault])
+    cfg = two_providers(servers, timeout=TimeoutConfig(first_token=0.3, total=10))
+    with Client(cfg) as client, client.stream(messages=MSGS, model="m") as s:
+        deltas = list(s.text_stream)
+        final = s.get_final_response()
+    assert "".join(deltas) == final.text == REPLY
+    assert final.provider == expect_provider
+
+
+def test_sync_stream_stall_after_first_delta_raises(
+    servers: dict[str, FakeServer],
+) -> None:
+    """A sync stream stalled past stream_idle raises StreamInterruptedError with the partial text."""
+    from holysheep_client import Client
+
+    servers["holysheep"].set_faults([Fault("stall", after_chunks=3, delay=3.0)])
+    cfg = two_providers(servers, timeout=TimeoutConfig(stream_idle=0.3, total=10))
+    got: list[str] = []
+
+    def run() -> None:
+        with Client(cfg) as client, client.stream(messages=MSGS, model="m") as s:
+            for d in s.text_stream:
+                got.append(d)
+
+    with pytest.raises(StreamInterruptedError) as info:
+        run()
+    assert got and info.value.partial_text == "".join(got) != REPLY

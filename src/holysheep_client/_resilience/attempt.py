@@ -14,6 +14,7 @@ from .._hooks import AttemptDetails, HookDispatcher, logger
 from .._types import (
     EXT_ATTEMPT,
     EXT_DEADLINE,
+    EXT_READ_TIMEOUT,
     EXT_TIMEOUT,
     AsyncTransport,
     Clock,
@@ -81,8 +82,13 @@ class AttemptTransport(Layer):
         """Set the attempt's timeouts; return the deadline, if the call has one."""
         ext = request.extensions
         deadline = ext.get(EXT_DEADLINE)
+        cap = ext.get(EXT_READ_TIMEOUT)
         if deadline is None:
-            ext[EXT_TIMEOUT] = dict(self._timeouts)
+            timeouts = dict(self._timeouts)
+            if cap is not None:
+                read = timeouts["read"]
+                timeouts["read"] = cap if read is None else min(read, cap)
+            ext[EXT_TIMEOUT] = timeouts
             ext[EXT_SENT] = True
             return None
         left: float = deadline - self._clock.monotonic()
@@ -92,7 +98,7 @@ class AttemptTransport(Layer):
         capped = left if per is None or per > left else per
         ext[EXT_TIMEOUT] = {
             "connect": left if connect is None or connect > left else connect,
-            "read": capped,
+            "read": capped if cap is None else min(capped, cap),
             "write": capped,
             "pool": capped,
         }
