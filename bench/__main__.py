@@ -10,4 +10,8 @@ from ._runner import main
 
 __all__: list[str] = []
 
+if sys.argv[1:2] == ["otel"]:
+    from .otel_overhead import main as otel_main
+
+    sys.exit(otel_main(sys.argv[2:]))
 sys.exit(main())

@@ -21,3 +21,7 @@ async def test_short_demo_has_no_caller_errors() -> None:
     assert set(stats) == {"canary", "rolling", "majority", "full"}
     assert sum(s.errors for s in stats.values()) == 0
     assert stats["full"].calls["holysheep"] > 0
+    calls = sum(sum(s.calls.values()) for s in stats.values())
+    # Each retry is charged to its own call: about the 5% error rate, not inflated.
+    assert sum(s.retries for s in stats.values()) < 0.2 * calls
+    assert "holysheep outage begins" in text

@@ -204,6 +204,7 @@ class AsyncClient:
         plan = core.router.plan(route_key)
         response: ChatResponse | None = None
         error: BaseException | None = None
+        scope = core.hooks.call("chat", model, spec.messages).attach()
         try:
             if core.config.hedging is not None and len(plan) > 1:
                 response = await self._hedged(plan, spec, deadline, record, started)
@@ -225,6 +226,7 @@ class AsyncClient:
                 response=response,
                 error=error,
             )
+            scope.finish(error, response)
 
     async def _hop(
         self,

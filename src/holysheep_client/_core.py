@@ -356,6 +356,7 @@ class ClientCore:
                 error=type(error).__name__ if error is not None else None,
                 stream=stream,
                 time_to_first_token=ttft,
+                finish_reason=response.stop_reason if response else None,
             )
         )
 
@@ -403,6 +404,7 @@ class ClientCore:
                 requests=req,
                 errors=err,
                 cost_usd=cost,
+                cost_cny=cost * self.config.cny_per_usd,
             )
         ready = any(p.breaker != "open" for p in providers.values())
         return Health(ready=ready, providers=providers, migration=self.router.status())

@@ -12,7 +12,20 @@ from typing import Final
 
 from ._config import ModelPrice
 
-__all__ = ["PRICES_AS_OF", "DEFAULT_PRICES", "PriceTable"]
+__all__ = [
+    "DEFAULT_CNY_PER_USD",
+    "DEFAULT_PRICES",
+    "PRICES_AS_OF",
+    "PRICE_SOURCES",
+    "PriceTable",
+    "usd_to_cny",
+]
+
+#: The default exchange rate behind ``ClientConfig.cny_per_usd``.
+DEFAULT_CNY_PER_USD: Final = 7.3
+
+_DEEPSEEK = "https://api-docs.deepseek.com/quick_start/pricing"
+_OPENAI = "https://openai.com/api/pricing/"
 
 #: The date the built-in prices were read from the providers' price pages.
 PRICES_AS_OF: Final = "2026-11-01"
@@ -27,6 +40,26 @@ DEFAULT_PRICES: Final[Mapping[str, tuple[float, float]]] = {
     "gpt-4o": (2.50, 10.00),
     "gpt-4o-mini": (0.15, 0.60),
 }
+
+#: Where each built-in price was read (on `PRICES_AS_OF`).
+PRICE_SOURCES: Final[Mapping[str, str]] = {
+    model: _DEEPSEEK if model.startswith("deepseek") else _OPENAI
+    for model in DEFAULT_PRICES
+}
+
+
+def usd_to_cny(usd: float, rate: float = DEFAULT_CNY_PER_USD) -> float:
+    """
+    Convert a USD amount to CNY at ``rate`` yuan per dollar.
+
+    Args:
+        usd: The amount in US dollars.
+        rate: Yuan per dollar (``ClientConfig.cny_per_usd``; 7.3 by default).
+
+    Returns:
+        The amount in yuan.
+    """
+    return usd * rate
 
 
 class PriceTable:
@@ -52,6 +85,12 @@ class PriceTable:
         if price is None:
             return None
         return (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
+
+    def price(self, model: str) -> tuple[float, float] | None:
+        """
+        ``(input, output)`` USD per million tokens for ``model``, or ``None``.
+        """
+        return self._prices.get(model)
 
     def __contains__(self, model: object) -> bool:
         return model in self._prices

@@ -1,19 +1,21 @@
 """
 The demo: a migration from a slow, pricey vendor to a fast, cheap relay, with an
-outage in the middle, on built-in fake providers; no network, no keys.
+outage in the middle, on two fake providers served on loopback; no network, no keys.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ._client import AsyncClient
 from ._clock import SYSTEM_CLOCK
@@ -26,10 +28,14 @@ from ._config import (
     RetryConfig,
     TimeoutConfig,
 )
-from ._hooks import BaseHook, RetryDetails
+from ._cost import PriceTable
+from ._hooks import BaseHook, RetryDetails, RouteDecision
 from .errors import HolySheepError
 
-__all__ = ["main", "run_demo"]
+if TYPE_CHECKING:
+    from .testing import FakeServer, Fault
+
+__all__ = ["PhaseStats", "main", "run_demo"]
 
 PHASES = (("canary", 5.0), ("rolling", 25.0), ("majority", 75.0), ("full", 100.0))
 PROMPTS = (
@@ -37,11 +43,16 @@ PROMPTS = (
     "Write a one-line product description for a bamboo toothbrush.",
     "Translate to German: 'Your order has shipped.'",
 )
+REPLY = "Positive. Ships fast, fits well."
+#: Not a secret: the fake servers accept exactly this.
+DEMO_KEY = "demo-key-not-a-secret"
 
 
 @dataclass
 class PhaseStats:
-    """What one phase saw, from the callers' side."""
+    """
+    What one phase saw, from the callers' side.
+    """
 
     calls: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
@@ -52,12 +63,22 @@ class PhaseStats:
     legacy_cost: float = 0.0
 
 
-class _Counting(BaseHook):
-    def __init__(self) -> None:
-        self.retries = 0
+# The stats of the phase the current caller's call belongs to: hooks run inside the
+# caller's task, so each retry is charged to its own call (a shared counter read
+# before and after a call would also charge every concurrent caller's retries).
+_CURRENT: ContextVar[PhaseStats | None] = ContextVar("demo_phase", default=None)
 
+
+class _Counting(BaseHook):
     def on_retry(self, details: RetryDetails) -> None:
-        self.retries += 1
+        stats = _CURRENT.get()
+        if stats is not None:
+            stats.retries += 1
+
+    def on_route(self, details: RouteDecision) -> None:
+        stats = _CURRENT.get()
+        if stats is not None and details.reason == "failover":
+            stats.failovers += 1
 
 
 def _pct(values: Sequence[float], q: float) -> float:
@@ -67,61 +88,56 @@ def _pct(values: Sequence[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
-async def run_demo(
-    *,
-    phase_seconds: float = 3.0,
-    concurrency: int = 16,
-    outage: bool = True,
-    error_rate: float = 0.05,
-    seed: int = 7,
-    out: TextIO = sys.stdout,
-) -> dict[str, PhaseStats]:
+def _relay_faults(error_rate: float) -> list[Fault]:
+    from .testing import Fault
+
+    return [Fault("status", status=503, probability=error_rate)] if error_rate else []
+
+
+@contextlib.contextmanager
+def _servers(
+    seed: int, error_rate: float, tail_rate: float
+) -> Iterator[tuple[FakeServer, FakeServer]]:
+    from .testing import FakeServer, Fault
+
+    tail = [Fault("latency", delay=0.6, probability=tail_rate)] if tail_rate else []
+    with (
+        FakeServer.start(
+            api_key=DEMO_KEY, reply=REPLY, latency=0.35, faults=tail, seed=seed
+        ) as legacy,
+        FakeServer.start(
+            api_key=DEMO_KEY,
+            reply=REPLY,
+            latency=0.035,
+            faults=_relay_faults(error_rate),
+            seed=seed + 1,
+        ) as relay,
+    ):
+        yield legacy, relay
+
+
+def demo_config(
+    legacy_url: str, relay_url: str, *, phase_seconds: float, concurrency: int
+) -> ClientConfig:
     """
-    Run the compressed migration and print the per-phase table.
-
-    Args:
-        phase_seconds: Length of each of the four phases.
-        concurrency: Callers running at once.
-        outage: Take holysheep down for part of the "majority" phase.
-        error_rate: Share of holysheep answers that are 503s outside the outage.
-        seed: Seeds the fault injection and the router.
-        out: Where the progress and the table go.
-
-    Returns:
-        The statistics per phase.
+    The demo's client configuration: the four phases compressed to ``phase_seconds``.
     """
-    from .testing import FakeProvider, Fault
-
-    legacy = FakeProvider(
-        reply="Positive. Ships fast, fits well.",
-        model_map={},
-        latency=0.35,
-        faults=[Fault("latency", delay=0.5, probability=0.05)],
-        seed=seed,
-    )
-    relay = FakeProvider(
-        reply="Positive. Ships fast, fits well.",
-        latency=0.03,
-        faults=[Fault("status", status=503, probability=error_rate)]
-        if error_rate
-        else [],
-        seed=seed + 1,
-    )
     now = SYSTEM_CLOCK.now()
-    config = ClientConfig(
+    return ClientConfig(
         providers=[
             ProviderConfig(
                 name="legacy",
-                base_url="http://legacy.localhost/v1",
+                base_url=legacy_url,
                 protocol="openai",
-                api_key="test-key",
+                api_key=DEMO_KEY,
                 weight=100,
                 models={"default": "gpt-4.1"},
             ),
             ProviderConfig(
                 name="holysheep",
-                base_url="http://holysheep.localhost/v1",
-                api_key="test-key",
+                base_url=relay_url,
+                protocol="anthropic",
+                api_key=DEMO_KEY,
                 weight=0,
                 models={"default": "deepseek-v3.2"},
             ),
@@ -144,41 +160,84 @@ async def run_demo(
             rollback=None,
         ),
     )
-    hook = _Counting()
+
+
+async def run_demo(
+    *,
+    phase_seconds: float = 3.0,
+    concurrency: int = 16,
+    outage: bool = True,
+    error_rate: float = 0.05,
+    tail_rate: float = 0.05,
+    seed: int = 7,
+    out: TextIO = sys.stdout,
+) -> dict[str, PhaseStats]:
+    """
+    Run the compressed migration against two loopback fake servers; print the table.
+
+    Args:
+        phase_seconds: Length of each of the four phases.
+        concurrency: Callers running at once.
+        outage: Take holysheep down for part of the "majority" phase.
+        error_rate: Share of holysheep answers that are 503s outside the outage.
+        tail_rate: Share of legacy answers that take an extra 0.6 s (its heavy tail).
+        seed: Seeds the fault injection, the prompts and the router.
+        out: Where the progress and the table go.
+
+    Returns:
+        The statistics per phase.
+    """
     stats = {name: PhaseStats() for name, _ in PHASES}
+    with _servers(seed, error_rate, tail_rate) as (legacy, relay):
+        config = demo_config(
+            legacy.url, relay.url, phase_seconds=phase_seconds, concurrency=concurrency
+        )
+        await _drive(
+            config,
+            relay,
+            stats,
+            phase_seconds,
+            concurrency,
+            outage,
+            error_rate,
+            seed,
+            out,
+        )
+    _table(stats, config.cny_per_usd, out)
+    return stats
+
+
+async def _drive(
+    config: ClientConfig,
+    relay: FakeServer,
+    stats: dict[str, PhaseStats],
+    phase_seconds: float,
+    concurrency: int,
+    outage: bool,
+    error_rate: float,
+    seed: int,
+    out: TextIO,
+) -> None:
+    from .testing import Fault
+
+    prices = PriceTable(config.pricing)
     rng = random.Random(seed)
+    start = SYSTEM_CLOCK.now()
+    deadline = start + timedelta(seconds=phase_seconds * 4)
+    outage_from = start + timedelta(seconds=phase_seconds * 2.2)
+    outage_to = start + timedelta(seconds=phase_seconds * 2.6)
+
     async with AsyncClient(
-        config,
-        hooks=[hook],
-        rng=random.Random(seed),
-        transports={
-            "legacy": legacy.async_transport(),
-            "holysheep": relay.async_transport(),
-        },
+        config, hooks=[_Counting()], rng=random.Random(seed)
     ) as client:
-        deadline = now + timedelta(seconds=phase_seconds * 4)
-        outage_from = now + timedelta(seconds=phase_seconds * 2.2)
-        outage_to = now + timedelta(seconds=phase_seconds * 2.6)
-        state = {"down": False}
 
         async def caller(i: int) -> None:
             n = 0
             while SYSTEM_CLOCK.now() < deadline:
-                t = SYSTEM_CLOCK.now()
-                if outage and outage_from <= t < outage_to and not state["down"]:
-                    state["down"] = True
-                    relay.set_faults([Fault("status", status=503)])
-                    print("  !! holysheep outage begins", file=out, flush=True)
-                elif outage and t >= outage_to and state["down"]:
-                    state["down"] = False
-                    relay.set_faults(
-                        [Fault("status", status=503, probability=error_rate)]
-                    )
-                    print("  !! holysheep is back", file=out, flush=True)
                 status = client.health().migration
                 phase = status.phase if status and status.phase else "canary"
                 st = stats[phase]
-                before = hook.retries
+                _CURRENT.set(st)
                 try:
                     r = await client.chat(
                         messages=[{"role": "user", "content": rng.choice(PROMPTS)}],
@@ -193,32 +252,47 @@ async def run_demo(
                     st.latencies.append(r.latency_ms)
                     st.cost += r.cost_usd or 0.0
                     st.legacy_cost += (
-                        client._core.prices.cost(
+                        prices.cost(
                             "gpt-4.1", r.usage.input_tokens, r.usage.output_tokens
                         )
                         or 0.0
                     )
-                    if r.provider != "holysheep" and r.attempts > 1:
-                        st.failovers += 1
-                st.retries += max(hook.retries - before, 0)
                 n += 1
+
+        async def chaos() -> None:
+            if not outage:
+                return
+            await asyncio.sleep((outage_from - SYSTEM_CLOCK.now()).total_seconds())
+            await asyncio.to_thread(relay.set_faults, [Fault("status", status=503)])
+            print(
+                "  !! holysheep outage begins (every answer a 503)",
+                file=out,
+                flush=True,
+            )
+            await asyncio.sleep((outage_to - SYSTEM_CLOCK.now()).total_seconds())
+            await asyncio.to_thread(relay.set_faults, _relay_faults(error_rate))
+            print("  !! holysheep is back", file=out, flush=True)
 
         async def progress() -> None:
             while SYSTEM_CLOCK.now() < deadline:
                 h = client.health()
                 mig = h.migration
-                line = " ".join(
-                    f"{name}: w={p.weight:.0f} breaker={p.breaker} req={p.requests}"
+                line = "  ".join(
+                    f"{name}: w={p.weight:>3.0f} breaker={p.breaker:<9} req={p.requests:<5}"
                     for name, p in h.providers.items()
                 )
                 phase = mig.phase if mig else "-"
                 print(f"  [{phase:>8}] {line}", file=out, flush=True)
-                await asyncio.sleep(max(phase_seconds / 2, 0.2))
+                await asyncio.sleep(max(phase_seconds / 3, 0.2))
 
-        print("Migrating legacy (gpt-4.1) -> holysheep (deepseek-v3.2)", file=out)
-        await asyncio.gather(progress(), *(caller(i) for i in range(concurrency)))
-    _table(stats, config.cny_per_usd, out)
-    return stats
+        print(
+            "Migrating legacy (OpenAI protocol, gpt-4.1) -> holysheep"
+            " (Anthropic protocol, deepseek-v3.2) on loopback fake servers",
+            file=out,
+        )
+        await asyncio.gather(
+            progress(), chaos(), *(caller(i) for i in range(concurrency))
+        )
 
 
 def _table(stats: dict[str, PhaseStats], cny: float, out: TextIO) -> None:
@@ -243,8 +317,9 @@ def _table(stats: dict[str, PhaseStats], cny: float, out: TextIO) -> None:
         total.legacy_cost += st.legacy_cost
     saved = 1 - total.cost / total.legacy_cost if total.legacy_cost else 0.0
     print(
-        f"\nerrors seen by callers: {total.errors}; cost {total.cost:.5f} USD vs"
-        f" {total.legacy_cost:.5f} USD all-legacy ({saved:.0%} saved)",
+        f"\nerrors seen by callers: {total.errors}; cost {total.cost:.5f} USD"
+        f" ({total.cost * cny:.4f} CNY) vs {total.legacy_cost:.5f} USD"
+        f" ({total.legacy_cost * cny:.4f} CNY) all-legacy ({saved:.0%} saved)",
         file=out,
     )
 
@@ -252,30 +327,48 @@ def _table(stats: dict[str, PhaseStats], cny: float, out: TextIO) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """
     ``python -m holysheep_client demo [--phase-seconds S] [--concurrency N] ...``.
+
+    Returns:
+        0 when no caller saw an error, else 1.
     """
     parser = argparse.ArgumentParser(prog="python -m holysheep_client")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the offline migration demo")
     demo.add_argument(
-        "--phase-seconds", type=float, default=3.0, help="length of each phase"
+        "--phase-seconds", type=float, default=3.0, help="length of each of 4 phases"
     )
     demo.add_argument("--concurrency", type=int, default=16, help="callers at once")
     demo.add_argument(
-        "--no-outage", action="store_true", help="skip the mid-run outage"
+        "--no-outage", action="store_true", help="skip the mid-run holysheep outage"
     )
     demo.add_argument(
         "--error-rate", type=float, default=0.05, help="share of 503s from holysheep"
     )
+    demo.add_argument(
+        "--tail-rate",
+        type=float,
+        default=0.05,
+        help="share of legacy answers 0.6 s slower",
+    )
     demo.add_argument("--seed", type=int, default=7, help="seed for faults and routing")
     args = parser.parse_args(argv)
-    if args.phase_seconds <= 0 or args.concurrency < 1 or not 0 <= args.error_rate <= 1:
-        parser.error("--phase-seconds > 0, --concurrency >= 1, 0 <= --error-rate <= 1")
+    if (
+        not 0 < args.phase_seconds <= 60
+        or args.concurrency < 1
+        or not 0 <= args.error_rate <= 1
+        or not 0 <= args.tail_rate <= 1
+    ):
+        parser.error(
+            "expected 0 < --phase-seconds <= 60, --concurrency >= 1,"
+            " and rates between 0 and 1"
+        )
     stats = asyncio.run(
         run_demo(
             phase_seconds=args.phase_seconds,
             concurrency=args.concurrency,
             outage=not args.no_outage,
             error_rate=args.error_rate,
+            tail_rate=args.tail_rate,
             seed=args.seed,
         )
     )

@@ -7,15 +7,21 @@ Details objects are frozen and carry no request headers, so no hook ever sees a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ._models import ChatResponse
 
 __all__ = [
+    "NO_CALL",
     "AttemptDetails",
     "BaseHook",
     "BreakerTransition",
+    "CallScope",
+    "CallScopes",
     "ClientHook",
     "HookDispatcher",
     "RateLimitWaitDetails",
@@ -126,11 +132,108 @@ class RequestDetails:
     error: str | None
     stream: bool = False
     time_to_first_token: float | None = None
+    finish_reason: str | None = None
+
+
+class CallScope(Protocol):
+    """
+    One call as a hook sees it, from the hook's optional ``call_scope`` method.
+
+    A hook may implement ``call_scope(operation, model, *, messages, stream)``
+    returning a `CallScope`; the client opens one per call (``chat`` or a stream),
+    attaches it while the call's attempts run (so they happen "inside" the call,
+    as OpenTelemetry's current span), and ends it once, when the call is over.
+    """
+
+    def attach(self) -> object:
+        """Make this call current; returns a token for `detach`."""
+
+    def detach(self, token: object) -> None:
+        """Undo one `attach`."""
+
+    def end(self, error: BaseException | None, response: ChatResponse | None) -> None:
+        """The call is over (``response`` is ``None`` when it failed)."""
+
+
+class CallScopes:
+    """
+    The `CallScope` objects of one call, one per scoped hook; never raises.
+
+    Chat calls `attach` at the start and `finish` at the end; streams, whose body
+    spans the caller's iterations, attach only with `active` around the attempts.
+    """
+
+    __slots__ = ("_scopes", "_tokens")
+
+    def __init__(self, scopes: Sequence[CallScope] = ()) -> None:
+        self._scopes = tuple(scopes)
+        self._tokens: list[tuple[CallScope, object]] = []
+
+    def attach(self) -> CallScopes:
+        """
+        Make the call current until `finish`; returns ``self``.
+        """
+        for scope in self._scopes:
+            try:
+                self._tokens.append((scope, scope.attach()))
+            except Exception:
+                logger.exception("call scope %s.attach failed", type(scope).__name__)
+        return self
+
+    def _detach(self, mark: int) -> None:
+        while len(self._tokens) > mark:
+            scope, token = self._tokens.pop()
+            try:
+                scope.detach(token)
+            except Exception:
+                logger.exception("call scope %s.detach failed", type(scope).__name__)
+
+    def active(self) -> _Active:
+        """
+        A context manager making the call current inside its block.
+        """
+        return _Active(self)
+
+    def finish(
+        self, error: BaseException | None, response: ChatResponse | None
+    ) -> None:
+        """
+        Detach whatever is still attached and end every scope.
+        """
+        self._detach(0)
+        for scope in self._scopes:
+            try:
+                scope.end(error, response)
+            except Exception:
+                logger.exception("call scope %s.end failed", type(scope).__name__)
+
+
+class _Active:
+    __slots__ = ("_call", "_mark")
+
+    def __init__(self, call: CallScopes) -> None:
+        self._call = call
+        self._mark = 0
+
+    def __enter__(self) -> None:
+        self._mark = len(self._call._tokens)
+        self._call.attach()
+
+    def __exit__(self, *exc: object) -> None:
+        self._call._detach(self._mark)
+
+
+#: The scopes of a call when no hook has ``call_scope``: every method is a no-op.
+NO_CALL: CallScopes = CallScopes()
 
 
 class ClientHook(Protocol):
     """
     Receives details as things happen; implement any subset (see `BaseHook`).
+
+    A hook may also implement ``call_scope(operation, model, *, messages, stream)
+    -> CallScope`` to see each call as a scope around its attempts (this is how
+    `holysheep_client.otel.OpenTelemetryHook` nests attempt spans under the call's).
     """
 
     def on_attempt(self, details: AttemptDetails) -> None:
@@ -183,10 +286,36 @@ class HookDispatcher:
     Shared by every request of a client; holds no per-request state.
     """
 
-    __slots__ = ("hooks",)
+    __slots__ = ("hooks", "scoped")
 
     def __init__(self, hooks: Iterable[ClientHook] = ()) -> None:
         self.hooks: tuple[ClientHook, ...] = tuple(hooks)
+        self.scoped: tuple[Any, ...] = tuple(
+            h for h in self.hooks if callable(getattr(h, "call_scope", None))
+        )
+
+    def call(
+        self,
+        operation: str,
+        model: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        stream: bool = False,
+    ) -> CallScopes:
+        """
+        Open one call's scopes (`NO_CALL` when no hook has ``call_scope``).
+        """
+        if not self.scoped:
+            return NO_CALL
+        scopes = []
+        for hook in self.scoped:
+            try:
+                scopes.append(
+                    hook.call_scope(operation, model, messages=messages, stream=stream)
+                )
+            except Exception:
+                logger.exception("hook %s.call_scope failed", type(hook).__name__)
+        return CallScopes(scopes)
 
     def _emit(self, name: str, details: object) -> None:
         for hook in self.hooks:

@@ -70,6 +70,7 @@ class ProviderHealth:
     requests: int = 0
     errors: int = 0
     cost_usd: float = 0.0
+    cost_cny: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

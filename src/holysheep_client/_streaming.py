@@ -245,8 +245,10 @@ class AsyncChatStream:
         core, spec = self._core, self._spec
         plan = core.router.plan(self._route_key)
         error: BaseException | None = None
+        scope = core.hooks.call("chat", spec.model, spec.messages, stream=True)
         try:
-            gen, first = await self._open_first(plan, spec)
+            with scope.active():
+                gen, first = await self._open_first(plan, spec)
             served = self._segments[-1].provider
             if first is not None:
                 self._ttft = core.clock.monotonic() - self._started
@@ -268,7 +270,8 @@ class AsyncChatStream:
                             partial_text=partial,
                             provider=served,
                         ) from err
-                    gen = await self._resumed(plan, spec, partial, served, err)
+                    with scope.active():
+                        gen = await self._resumed(plan, spec, partial, served, err)
                     served = self._segments[-1].provider
             self._final = self._finish(served)
             core.count(served, ok=True, cost=self._final.cost_usd)
@@ -277,6 +280,7 @@ class AsyncChatStream:
             raise
         finally:
             await self.aclose_inner()
+            scope.attach()
             if not isinstance(error, asyncio.CancelledError | GeneratorExit):
                 final_provider = self._final.provider if self._final else None
                 if plan:
@@ -293,6 +297,7 @@ class AsyncChatStream:
                     stream=True,
                     ttft=self._ttft,
                 )
+            scope.finish(error, self._final)
 
     async def aclose_inner(self) -> None:
         for gen in reversed(self._open):

@@ -1,0 +1,520 @@
+"""
+OpenTelemetry spans and metrics for holysheep_client calls.
+
+This is the only module that imports OpenTelemetry, and it needs only the API:
+without a configured SDK the API's no-op tracer and meter keep the cost near zero.
+
+```python
+from holysheep_client import AsyncClient
+from holysheep_client.otel import OpenTelemetryHook
+
+client = AsyncClient(config, hooks=[OpenTelemetryHook()])
+```
+
+Spans: one CLIENT span per call, named ``chat {model}``, with the GenAI semantic
+convention attributes, and one child span per HTTP attempt directly under it.
+Metrics: see `METRICS`. No attribute ever holds a key; message content is
+recorded only with ``capture_content=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
+
+from opentelemetry import context as otel_context
+from opentelemetry import metrics, trace
+from opentelemetry.metrics import (
+    Meter,
+    MeterProvider,
+    NoOpMeterProvider,
+    get_meter,
+)
+from opentelemetry.metrics import _internal as _metrics_internal
+from opentelemetry.trace import (
+    NoOpTracerProvider,
+    ProxyTracerProvider,
+    SpanKind,
+    Status,
+    StatusCode,
+    TracerProvider,
+)
+
+from ._hooks import (
+    AttemptDetails,
+    BaseHook,
+    BreakerTransition,
+    RateLimitWaitDetails,
+    RequestDetails,
+    RetryDetails,
+    RouteDecision,
+)
+
+if TYPE_CHECKING:
+    from ._models import ChatResponse
+
+__all__ = ["METRICS", "OpenTelemetryHook"]
+
+#: The instruments this module records, name -> (unit, description).
+METRICS: Final[Mapping[str, tuple[str, str]]] = {
+    "gen_ai.client.operation.duration": ("s", "Duration of a whole call."),
+    "gen_ai.client.token.usage": ("{token}", "Tokens per call, by gen_ai.token.type."),
+    "gen_ai.client.operation.time_to_first_chunk": (
+        "s",
+        "Time from the start of a stream to its first delta.",
+    ),
+    "holysheep.client.attempts": ("{attempt}", "HTTP attempts."),
+    "holysheep.client.retries": ("{retry}", "Retries, by provider and reason."),
+    "holysheep.client.failovers": ("{failover}", "Failovers, by target provider."),
+    "holysheep.client.hedges": ("{hedge}", "Hedged requests started."),
+    "holysheep.client.breaker.transitions": (
+        "{transition}",
+        "Circuit breaker state changes.",
+    ),
+    "holysheep.client.rate_limit.wait": (
+        "s",
+        "Time calls waited for rate-limit or concurrency capacity.",
+    ),
+    "holysheep.client.cost": ("USD", "Cost of answered calls, by provider."),
+}
+
+_DURATION_BUCKETS = [
+    0.01,
+    0.02,
+    0.04,
+    0.08,
+    0.16,
+    0.32,
+    0.64,
+    1.28,
+    2.56,
+    5.12,
+    10.24,
+    20.48,
+    40.96,
+    81.92,
+]
+_TOKEN_BUCKETS = [float(4**i) for i in range(14)]
+
+
+class _Call:
+    """
+    One call's span and what its attempts need to know (implements `CallScope`).
+    """
+
+    __slots__ = (
+        "_ctx",
+        "capture",
+        "failovers",
+        "hedged",
+        "hops",
+        "primary",
+        "reasons",
+        "span",
+    )
+
+    def __init__(self, span: trace.Span, capture: bool) -> None:
+        self.span = span
+        self.capture = capture
+        self._ctx = trace.set_span_in_context(span)
+        self.primary: str | None = None
+        self.failovers = 0
+        self.hedged = False
+        self.hops: dict[str, int] = {}
+        self.reasons: dict[str, str] = {}
+
+    def attach(self) -> object:
+        return otel_context.attach(self._ctx), _CALL.set(self)
+
+    def detach(self, token: object) -> None:
+        assert isinstance(token, tuple)
+        _CALL.reset(token[1])
+        otel_context.detach(token[0])
+
+    def end(self, error: BaseException | None, response: ChatResponse | None) -> None:
+        span = self.span
+        if error is not None and not isinstance(error, GeneratorExit):
+            name = type(error).__name__
+            span.set_attribute("error.type", name)
+            # The class name only: error messages are for people, not attributes.
+            span.set_status(Status(StatusCode.ERROR, name))
+        if self.capture and response is not None:
+            span.set_attribute(
+                "gen_ai.output.messages",
+                json.dumps(
+                    [
+                        {
+                            "role": "assistant",
+                            "parts": [{"type": "text", "content": response.text}],
+                            "finish_reason": response.stop_reason,
+                        }
+                    ]
+                ),
+            )
+        span.end()
+
+    @property
+    def context(self) -> otel_context.Context:
+        return self._ctx
+
+
+class _NoCall:
+    """The scope of a call whose span does not record: nothing to do."""
+
+    __slots__ = ()
+
+    def attach(self) -> object:
+        return None
+
+    def detach(self, token: object) -> None:
+        pass
+
+    def end(self, error: BaseException | None, response: ChatResponse | None) -> None:
+        pass
+
+
+_NO_CALL: Final = _NoCall()
+try:  # the API's stand-in until an SDK meter provider is set
+    from opentelemetry.metrics._internal import _ProxyMeterProvider
+except ImportError:  # pragma: no cover - a future API moved it: always record
+    _NO_METERS: tuple[type, ...] = (NoOpMeterProvider,)
+else:
+    _NO_METERS = (NoOpMeterProvider, _ProxyMeterProvider)
+_CALL: ContextVar[_Call | None] = ContextVar("holysheep_otel_call", default=None)
+
+
+class OpenTelemetryHook(BaseHook):
+    """
+    A `ClientHook` that turns a client's details into OpenTelemetry spans and metrics.
+
+    Pass it to a client: ``AsyncClient(config, hooks=[OpenTelemetryHook()])``.
+    Spans and metrics go through the global tracer and meter providers unless
+    others are passed; with only the OpenTelemetry API installed they cost almost
+    nothing.
+
+    Args:
+        tracer_provider: The tracer provider (the global one by default).
+        meter_provider: The meter provider (the global one by default).
+        capture_content: Also record the messages and the answer text as
+            ``gen_ai.input.messages`` / ``gen_ai.output.messages``. Off by default:
+            prompts and answers often hold personal data.
+
+    .. versionadded:: 0.2.0
+    """
+
+    def __init__(
+        self,
+        *,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+        capture_content: bool = False,
+    ) -> None:
+        from . import __version__
+
+        self.capture_content = capture_content
+        # None: follow the global provider, which may be configured later.
+        self._tracing: bool | None = (
+            None
+            if tracer_provider is None
+            else not isinstance(tracer_provider, NoOpTracerProvider)
+        )
+        self._metering: bool | None = (
+            None
+            if meter_provider is None
+            else not isinstance(meter_provider, NoOpMeterProvider)
+        )
+        if tracer_provider is None and "OTEL_PYTHON_TRACER_PROVIDER" in os.environ:
+            trace.get_tracer_provider()  # sets the global from the environment
+        if meter_provider is None and "OTEL_PYTHON_METER_PROVIDER" in os.environ:
+            metrics.get_meter_provider()
+        self._tracer = trace.get_tracer(
+            "holysheep_client", __version__, tracer_provider=tracer_provider
+        )
+        meter: Meter = get_meter(
+            "holysheep_client", __version__, meter_provider=meter_provider
+        )
+        self._breakers: dict[str, str] = {}
+        self._duration = meter.create_histogram(
+            "gen_ai.client.operation.duration",
+            unit="s",
+            description=METRICS["gen_ai.client.operation.duration"][1],
+            explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
+        )
+        self._tokens = meter.create_histogram(
+            "gen_ai.client.token.usage",
+            unit="{token}",
+            description=METRICS["gen_ai.client.token.usage"][1],
+            explicit_bucket_boundaries_advisory=_TOKEN_BUCKETS,
+        )
+        self._ttft = meter.create_histogram(
+            "gen_ai.client.operation.time_to_first_chunk",
+            unit="s",
+            description=METRICS["gen_ai.client.operation.time_to_first_chunk"][1],
+            explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
+        )
+        self._attempts = self._counter(meter, "holysheep.client.attempts")
+        self._retries = self._counter(meter, "holysheep.client.retries")
+        self._failovers = self._counter(meter, "holysheep.client.failovers")
+        self._hedges = self._counter(meter, "holysheep.client.hedges")
+        self._transitions = self._counter(meter, "holysheep.client.breaker.transitions")
+        self._cost = self._counter(meter, "holysheep.client.cost")
+        self._waits = meter.create_histogram(
+            "holysheep.client.rate_limit.wait",
+            unit="s",
+            description=METRICS["holysheep.client.rate_limit.wait"][1],
+            explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
+        )
+
+    def _traces(self) -> bool:
+        # Without an SDK the global provider is the API's proxy (or a no-op): then
+        # every span would be a no-op, and skipping them keeps the cost near zero.
+        if self._tracing is not None:
+            return self._tracing
+        # The API's own global (None until an SDK provider is set) is read directly:
+        # get_tracer_provider() also consults os.environ, on every call.
+        if getattr(trace, "_TRACER_PROVIDER", True) is None:
+            return False
+        return not isinstance(
+            trace.get_tracer_provider(), ProxyTracerProvider | NoOpTracerProvider
+        )
+
+    def _meters(self) -> bool:
+        if self._metering is not None:
+            return self._metering
+        if getattr(_metrics_internal, "_METER_PROVIDER", True) is None:
+            return False
+        return not isinstance(metrics.get_meter_provider(), _NO_METERS)
+
+    @staticmethod
+    def _counter(meter: Meter, name: str) -> Any:
+        unit, description = METRICS[name]
+        return meter.create_counter(name, unit=unit, description=description)
+
+    def __repr__(self) -> str:
+        return f"<OpenTelemetryHook capture_content={self.capture_content}>"
+
+    # -- the call scope --------------------------------------------------------------
+
+    def call_scope(
+        self,
+        operation: str,
+        model: str,
+        *,
+        messages: Sequence[Mapping[str, Any]],
+        stream: bool,
+    ) -> _Call | _NoCall:
+        """
+        Start the call's CLIENT span ``{operation} {model}``.
+
+        Args:
+            operation: ``"chat"``.
+            model: The model id or alias the caller asked for.
+            messages: The request's messages (recorded only with ``capture_content``).
+            stream: Whether the call streams.
+
+        Returns:
+            The scope the client attaches while the call's attempts run.
+        """
+        if not self._traces():
+            return _NO_CALL
+        span = self._tracer.start_span(
+            f"{operation} {model}",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "gen_ai.operation.name": operation,
+                "gen_ai.request.model": model,
+                "gen_ai.request.stream": stream,
+            },
+        )
+        if not span.is_recording():
+            return _NO_CALL
+        if self.capture_content:
+            span.set_attribute(
+                "gen_ai.input.messages",
+                json.dumps([_message(m) for m in messages]),
+            )
+        return _Call(span, self.capture_content)
+
+    # -- details -----------------------------------------------------------------------
+
+    def on_attempt(self, details: AttemptDetails) -> None:
+        """
+        Record the attempt as a child span of the call, with its real start and end.
+        """
+        d = details
+        outcome = d.error or (
+            str(d.status_code)
+            if d.status_code is not None and d.status_code >= 400
+            else None
+        )
+        attrs: dict[str, Any] = {"holysheep.provider": d.provider}
+        if outcome is not None:
+            attrs["error.type"] = outcome
+        if self._meters():
+            self._attempts.add(1, attrs)
+        call = _CALL.get()
+        if call is None and not self._traces():
+            return
+        start = int(d.started_at.timestamp() * 1e9)
+        span = self._tracer.start_span(
+            f"{d.method} {d.provider}",
+            context=call.context if call is not None else None,
+            kind=SpanKind.CLIENT,
+            start_time=start,
+        )
+        if span.is_recording():
+            attrs["holysheep.attempt"] = d.attempt
+            attrs["http.request.method"] = d.method
+            attrs["holysheep.breaker.state"] = self._breakers.get(d.provider, "closed")
+            url = urlsplit(d.url)
+            if url.hostname:
+                attrs["server.address"] = url.hostname
+            if url.port:
+                attrs["server.port"] = url.port
+            if d.status_code is not None:
+                attrs["http.response.status_code"] = d.status_code
+            if call is not None:
+                if call.primary is None:
+                    call.primary = d.provider
+                attrs["holysheep.failover.hop"] = call.hops.get(d.provider, 0)
+                reason = call.reasons.pop(d.provider, None)
+                if reason is not None:
+                    attrs["holysheep.retry.reason"] = reason
+            span.set_attributes(attrs)
+            if outcome is not None:
+                span.set_status(Status(StatusCode.ERROR, outcome))
+        span.end(end_time=start + int(d.duration * 1e9))
+
+    def _record(self, d: RequestDetails, attrs: dict[str, Any]) -> None:
+        self._duration.record(d.latency, attrs)
+        if d.error is None:
+            self._tokens.record(d.input_tokens, {**attrs, "gen_ai.token.type": "input"})
+            self._tokens.record(
+                d.output_tokens, {**attrs, "gen_ai.token.type": "output"}
+            )
+            if d.cost_usd is not None and d.provider is not None:
+                self._cost.add(d.cost_usd, attrs)
+        if d.time_to_first_token is not None:
+            self._ttft.record(d.time_to_first_token, attrs)
+
+    def on_retry(self, details: RetryDetails) -> None:
+        """
+        Count the retry; the next attempt span carries its reason.
+        """
+        self._retries.add(
+            1,
+            {
+                "holysheep.provider": details.provider,
+                "holysheep.retry.reason": details.reason,
+            },
+        )
+        call = _CALL.get()
+        if call is not None:
+            call.reasons[details.provider] = details.reason
+            call.span.add_event(
+                "holysheep.retry",
+                {
+                    "holysheep.provider": details.provider,
+                    "holysheep.attempt": details.attempt,
+                    "holysheep.retry.reason": details.reason,
+                    "holysheep.retry.wait": details.wait,
+                },
+            )
+
+    def on_breaker(self, details: BreakerTransition) -> None:
+        """
+        Count the transition and remember the state for attempt spans.
+        """
+        self._breakers[details.provider] = details.new_state
+        self._transitions.add(
+            1,
+            {
+                "holysheep.provider": details.provider,
+                "holysheep.breaker.from": details.old_state,
+                "holysheep.breaker.state": details.new_state,
+            },
+        )
+
+    def on_rate_limit_wait(self, details: RateLimitWaitDetails) -> None:
+        """
+        Record how long a call waited for capacity.
+        """
+        attrs = {"holysheep.wait.kind": details.kind}
+        if details.provider is not None:
+            attrs["holysheep.provider"] = details.provider
+        self._waits.record(details.waited, attrs)
+
+    def on_route(self, details: RouteDecision) -> None:
+        """
+        Count failovers and hedges; later attempts carry the hop.
+        """
+        attrs: dict[str, Any] = {"holysheep.provider": details.provider}
+        if details.reason == "hedge":
+            self._hedges.add(1, attrs)
+        elif details.reason == "failover":
+            if details.previous_error is not None:
+                attrs["error.type"] = details.previous_error
+            self._failovers.add(1, attrs)
+        call = _CALL.get()
+        if call is not None:
+            call.hops[details.provider] = details.hop
+            if details.reason == "hedge":
+                call.hedged = True
+            elif details.reason == "failover":
+                call.failovers += 1
+
+    def on_request(self, details: RequestDetails) -> None:
+        """
+        Record the call's metrics and its span's response attributes.
+        """
+        d = details
+        call = _CALL.get()
+        meters = self._meters()
+        if call is None and not meters:
+            return
+        attrs: dict[str, Any] = {
+            "gen_ai.operation.name": d.operation,
+            "gen_ai.request.model": d.requested_model,
+        }
+        if d.provider is not None:
+            attrs["holysheep.provider"] = d.provider
+            attrs["gen_ai.provider.name"] = d.provider
+        if d.response_model is not None:
+            attrs["gen_ai.response.model"] = d.response_model
+        if d.error is not None:
+            attrs["error.type"] = d.error
+        if meters:
+            self._record(d, attrs)
+        if call is None:
+            return
+        span_attrs = dict(attrs)
+        span_attrs["holysheep.attempts"] = d.attempts
+        span_attrs["holysheep.failovers"] = call.failovers
+        if d.error is None:
+            span_attrs["gen_ai.usage.input_tokens"] = d.input_tokens
+            span_attrs["gen_ai.usage.output_tokens"] = d.output_tokens
+        if d.finish_reason is not None:
+            span_attrs["gen_ai.response.finish_reasons"] = [d.finish_reason]
+        if d.cost_usd is not None:
+            span_attrs["holysheep.cost_usd"] = d.cost_usd
+        if d.time_to_first_token is not None:
+            span_attrs["gen_ai.response.time_to_first_chunk"] = d.time_to_first_token
+        if call.primary is not None:
+            span_attrs["holysheep.migration.arm"] = call.primary
+        if call.hedged and d.provider is not None:
+            span_attrs["holysheep.hedge.winner"] = d.provider
+        if d.provider is not None:
+            span_attrs["holysheep.breaker.state"] = self._breakers.get(
+                d.provider, "closed"
+            )
+        call.span.set_attributes(span_attrs)
+
+
+def _message(message: Mapping[str, Any]) -> dict[str, Any]:
+    content = message.get("content")
+    text = content if isinstance(content, str) else json.dumps(content, default=str)
+    return {"role": message.get("role"), "parts": [{"type": "text", "content": text}]}
