@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(BIN)/python -m holysheep_client demo
 
 test: $(STAMP)
+	command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server) >/dev/null 2>&1 || echo "redis-server unavailable: the shared-state tests skip"
 	$(BIN)/ruff check src tests examples $(wildcard bench)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -215,6 +216,10 @@ def _plain(value: Any) -> Any:
 def dump_dict(config: ClientConfig) -> dict[str, Any]:
     """
     The config as plain data in our YAML shape; keys are never written.
+
+    Raises:
+        ConfigError: A provider carries a literal ``api_key``, or ``shared_state.url``
+            carries a password.
     """
     for i, p in enumerate(config.providers):
         if p.api_key is not None:
@@ -226,8 +231,15 @@ def dump_dict(config: ClientConfig) -> dict[str, Any]:
     for p in data["providers"]:
         p.pop("api_key", None)
     if config.shared_state is not None:
+        url = config.shared_state.url.get_secret_value()
+        if urlsplit(url).password is not None:
+            raise ConfigError(
+                "shared_state.url",
+                "carries a password, which is never written out; put the URL in a"
+                " secret and leave the password out of the file",
+            )
         data["shared_state"] = {
-            "url": config.shared_state.url.get_secret_value(),
+            "url": url,
             "prefix": config.shared_state.prefix,
             "timeout": config.shared_state.timeout,
         }

@@ -32,6 +32,9 @@ from .retry import RetryTransport
 
 if TYPE_CHECKING:
     from .._config import ClientConfig
+    from .shared_breaker import SharedBreaker
+    from .shared_ratelimit import SharedRateLimit
+    from .shared_store import SharedStore
 
 __all__ = [
     "ProviderState",
@@ -61,16 +64,26 @@ class ProviderState:
         name: The provider's name.
         breaker: Its circuit breaker.
         limiter: Its rate limiter, or ``None`` when unlimited.
+        shared_breaker: Its breaker state in Redis (with ``shared_state`` only).
+        shared_limit: Its rate across processes (with ``shared_state`` only).
     """
 
-    __slots__ = ("breaker", "limiter", "name")
+    __slots__ = ("breaker", "limiter", "name", "shared_breaker", "shared_limit")
 
     def __init__(
-        self, name: str, breaker: CircuitBreaker, limiter: RateLimiter | None
+        self,
+        name: str,
+        breaker: CircuitBreaker,
+        limiter: RateLimiter | None,
+        *,
+        shared_breaker: SharedBreaker | None = None,
+        shared_limit: SharedRateLimit | None = None,
     ) -> None:
         self.name = name
         self.breaker = breaker
         self.limiter = limiter
+        self.shared_breaker = shared_breaker
+        self.shared_limit = shared_limit
 
     def report_stream_failure(self) -> None:
         """
@@ -80,13 +93,19 @@ class ProviderState:
         Errors raised by the response stream itself (`APIConnectionError`,
         `APITimeoutError`) are already counted: do not report those again.
         """
-        self.breaker.report_failure()
+        if self.shared_breaker is not None:
+            self.shared_breaker.record(None, False)
+        else:
+            self.breaker.report_failure()
 
     def report_stream_success(self) -> None:
         """
         Count a stream that ended well as a success of the provider.
         """
-        self.breaker.report_success()
+        if self.shared_breaker is not None:
+            self.shared_breaker.record(None, True)
+        else:
+            self.breaker.report_success()
 
     def __repr__(self) -> str:
         return f"<ProviderState name={self.name!r} breaker={self.breaker.state}>"
@@ -135,6 +154,26 @@ class StackState:
             )
             for p in config.providers
         }
+        self.shared: SharedStore | None = None
+        if config.shared_state is not None:
+            self._share(config, clock)
+
+    def _share(self, config: ClientConfig, clock: Clock) -> None:
+        # Imported here only: without shared_state, redis is never imported.
+        from .shared_breaker import SharedBreaker
+        from .shared_ratelimit import SharedRateLimit
+        from .shared_store import SharedStore
+
+        assert config.shared_state is not None
+        store = self.shared = SharedStore(config.shared_state, clock=clock)
+        for pstate in self.providers.values():
+            pstate.shared_breaker = SharedBreaker(
+                pstate.breaker, config.circuit_breaker, store, clock=clock
+            )
+            if pstate.limiter is not None:
+                pstate.shared_limit = SharedRateLimit(
+                    pstate.name, pstate.limiter.rate, store, clock=clock
+                )
 
     def __repr__(self) -> str:
         return (
@@ -202,6 +241,8 @@ def layer_specs(
                 RateLimitTransport, {"limiter": pstate.limiter, "hooks": hooks}
             )
         )
+    if state.shared is not None:
+        _share_specs(specs, pstate, clock)
     if state.bulkhead is not None:
         specs.append(
             TransportSpec(
@@ -221,6 +262,26 @@ def layer_specs(
         )
     )
     return specs
+
+
+def _share_specs(
+    specs: list[TransportSpec], pstate: ProviderState, clock: Clock
+) -> None:
+    """Swap the breaker and rate-limit layers for their shared-state variants."""
+    from .shared_breaker import SharedCircuitBreakerTransport
+    from .shared_ratelimit import SharedRateLimitTransport
+
+    for i, spec in enumerate(specs):
+        if spec.factory is CircuitBreakerTransport:
+            specs[i] = TransportSpec(
+                SharedCircuitBreakerTransport,
+                {**spec.options, "shared": pstate.shared_breaker},
+            )
+        elif spec.factory is RateLimitTransport and pstate.shared_limit is not None:
+            specs[i] = TransportSpec(
+                SharedRateLimitTransport,
+                {**spec.options, "shared": pstate.shared_limit, "clock": clock},
+            )
 
 
 @overload

@@ -128,6 +128,20 @@ def _build() -> argparse.ArgumentParser:
         " api_key_env; repeatable). Without it no key is ever rendered and the pods"
         " reference an existing Secret",
     )
+    r.add_argument(
+        "--redis",
+        choices=("none", "embedded", "external"),
+        default="none",
+        help="shared breaker state and rate limits across pods: embedded renders a"
+        " Redis Deployment, Service and NetworkPolicy; external uses --redis-url;"
+        " both set shared_state.url in the ConfigMaps (default: %(default)s)",
+    )
+    r.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help="the external Redis, e.g. redis://redis.infra.svc:6379/0 (no password:"
+        " it goes into a ConfigMap)",
+    )
     s = subs.add_parser(
         "shift",
         help="print the JSON patch that moves traffic to holysheep",
@@ -205,6 +219,8 @@ def _render(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         holysheep_weight=args.holysheep_weight,
         secret_from_env=names,
         environ=process_environ() if names else None,
+        redis=args.redis,
+        redis_url=args.redis_url,
     )
     if args.kind:
         wanted = {k.lower() for k in args.kind}

@@ -56,6 +56,7 @@ from ._plan import (
     dns_label,
     secret_key_for,
 )
+from ._redis import RedisMode, redis_component, with_shared_state
 from ._units import format_cpu, format_memory
 
 __all__ = [
@@ -293,6 +294,8 @@ def reference_stack(
     holysheep_weight: int | None = None,
     secret_from_env: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
+    redis: RedisMode = "none",
+    redis_url: str | None = None,
 ) -> tuple[Manifest, ...]:
     """
     The reference Kubernetes objects for running the app on this client, defects fixed.
@@ -313,6 +316,12 @@ def reference_stack(
             whose values go into a rendered Secret. Empty (the default): no Secret is
             rendered and the pods reference an existing one.
         environ: Where those variables are read (required when any is named).
+        redis: Shared breaker state and rate limits across the pods (see
+            ``docs/scaling.md``): ``"none"`` (the config's ``shared_state`` as it
+            is), ``"embedded"`` (a Redis Deployment, Service and NetworkPolicy, and
+            ``shared_state.url`` pointing at it) or ``"external"`` (``redis_url``).
+        redis_url: The external Redis's URL, without a password (it goes into the
+            ConfigMap).
 
     Returns:
         The objects, in no particular order (`render` sorts them).
@@ -321,6 +330,9 @@ def reference_stack(
         ConfigError: An option is invalid or a named variable is not set.
     """
     config = reference_config() if config is None else config
+    config = with_shared_state(
+        config, redis, namespace=check_name("namespace", namespace), url=redis_url
+    )
     if autoscaler not in ("keda", "hpa"):
         raise ConfigError("autoscaler", "expected 'keda' or 'hpa'")
     if not image.strip() or any(c.isspace() for c in image):
@@ -343,6 +355,8 @@ def reference_stack(
     components = [_namespace_objects(plan)]
     components += [app_track(plan, t) for t in tracks]
     components.append(_mesh_objects(plan))
+    if redis == "embedded":
+        components.append(redis_component(plan))
     if secret_from_env:
         if environ is None:
             raise ConfigError("environ", "is required with secret_from_env")
