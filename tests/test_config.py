@@ -299,3 +299,17 @@ def test_from_env_errors_name_the_variable(env: dict[str, str], field: str) -> N
     with pytest.raises(ConfigError) as info:
         ClientConfig.from_env(env)
     assert info.value.field == field
+
+
+def test_from_env_reads_the_shared_state_url() -> None:
+    """HOLYSHEEP_SHARED_STATE_URL turns shared state on; a bad one is named."""
+    env = {
+        "HOLYSHEEP_API_KEY": "k",
+        "HOLYSHEEP_SHARED_STATE_URL": "redis://:pw@redis:6379/0",
+    }
+    config = ClientConfig.from_env(env)
+    assert config.shared_state is not None
+    assert "pw" not in repr(config)
+    with pytest.raises(ConfigError) as info:
+        ClientConfig.from_env({**env, "HOLYSHEEP_SHARED_STATE_URL": "http://x"})
+    assert info.value.field == "HOLYSHEEP_SHARED_STATE_URL"

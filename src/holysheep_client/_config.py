@@ -545,7 +545,9 @@ class ClientConfig(_Model):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         """
         Build a single-provider config from ``HOLYSHEEP_API_KEY``, ``HOLYSHEEP_BASE_URL``
-        (``DEERFLOW_BASE_URL`` accepted), ``MAX_CONCURRENT_REQUESTS``, ``REQUEST_TIMEOUT``.
+        (``DEERFLOW_BASE_URL`` accepted), ``MAX_CONCURRENT_REQUESTS``, ``REQUEST_TIMEOUT``,
+        and optionally ``HOLYSHEEP_PROTOCOL`` and ``HOLYSHEEP_SHARED_STATE_URL`` (a Redis
+        URL, which may carry a password from a Secret).
 
         Raises:
             ConfigError: A variable is missing or invalid; the error names it.

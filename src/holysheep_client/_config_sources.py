@@ -186,6 +186,8 @@ def load_env(cls: type[C], environ: Mapping[str, str] | None = None) -> C:
     mcr = _env_number(env, "MAX_CONCURRENT_REQUESTS", int)
     if mcr is not None:
         data["max_concurrent_requests"] = mcr
+    if env.get("HOLYSHEEP_SHARED_STATE_URL"):
+        data["shared_state"] = {"url": env["HOLYSHEEP_SHARED_STATE_URL"]}
     timeout = _env_number(env, "REQUEST_TIMEOUT", float)
     if timeout is not None:
         data["timeout"] = {"per_attempt": timeout}
@@ -197,6 +199,7 @@ def load_env(cls: type[C], environ: Mapping[str, str] | None = None) -> C:
             "providers.0.api_key_env": "HOLYSHEEP_API_KEY",
             "providers.0.protocol": "HOLYSHEEP_PROTOCOL",
             "providers.0.name": "HOLYSHEEP_PROVIDER_NAME",
+            "shared_state.url": "HOLYSHEEP_SHARED_STATE_URL",
         }
         if exc.field in names:
             raise ConfigError(names[exc.field], exc.reason) from None

@@ -395,7 +395,10 @@ class ClientCore:
                 n: (c.requests, c.errors, c.cost_usd) for n, c in self._counters.items()
             }
         for name in self.providers:
-            state = self.state.providers[name].breaker.state
+            ps = self.state.providers[name]
+            state = ps.breaker.state
+            if ps.shared_breaker is not None and ps.shared_breaker.seen_open:
+                state = "open"
             req, err, cost = counters[name]
             providers[name] = ProviderHealth(
                 breaker=state,

@@ -212,3 +212,26 @@ def test_a_missing_extra_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setitem(sys.modules, "redis", None)
     with pytest.raises(ConfigError, match=r"holysheep-client\[redis\]"):
         StackState(make_config("redis://127.0.0.1:6379/0"))
+
+
+@pytest.mark.anyio
+async def test_health_shows_a_breaker_opened_by_another_client(
+    redis_server: RedisServer,
+) -> None:
+    """A client whose call met the shared open breaker reports it open in health()."""
+    from holysheep_client import AsyncClient, ServerError
+
+    config = make_config(redis_server.url, fail_max=2, prefix="health:")
+    failing, healthy = _failing(), FakeProvider()
+    name = config.providers[0].name
+    async with AsyncClient(config, transports={name: failing.async_transport()}) as a:
+        for _ in range(2):
+            with pytest.raises(ServerError):
+                await a.chat(messages=[{"role": "user", "content": "x"}], model="m")
+    async with AsyncClient(config, transports={name: healthy.async_transport()}) as b:
+        assert b.health().providers[name].breaker == "closed"
+        with pytest.raises(CircuitOpenError):
+            await b.chat(messages=[{"role": "user", "content": "x"}], model="m")
+        assert b.health().providers[name].breaker == "open"
+        assert not b.health().ready
+    assert not healthy.requests

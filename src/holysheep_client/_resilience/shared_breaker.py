@@ -158,6 +158,13 @@ class SharedBreaker:
         self._cached: tuple[float, int, int] | None = None
         self._open_until = 0.0
 
+    @property
+    def seen_open(self) -> bool:
+        """
+        True while the last answer from Redis said open (no I/O; for `health()`).
+        """
+        return self._clock.monotonic() < self._open_until
+
     # -- admission -------------------------------------------------------------------
 
     def _from_cache(self) -> Ticket | None:
