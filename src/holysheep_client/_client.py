@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, Self
 from ._clock import SYSTEM_CLOCK
 from ._config import ClientConfig
 from ._core import CallRecord, ClientCore, Flavor
+from ._failover import FailoverPlan
 from ._hooks import ClientHook, RouteDecision
 from ._models import ChatResponse, Health
 from ._protocols import ChatRequestSpec, check_messages
 from ._types import AsyncTransport, Clock
 from .errors import (
-    APITimeoutError,
     AuthenticationError,
     BadRequestError,
     HolySheepError,
@@ -262,39 +262,13 @@ class AsyncClient:
         record: CallRecord,
         started: float,
     ) -> ChatResponse:
-        core = self._core
-        errors: list[BaseException] = []
-        candidates, fallback_used, i = list(plan), False, 0
-        while i < len(candidates):
-            name = candidates[i]
-            i += 1
-            if core.expired(deadline):
-                raise core.timeout_error(name)
-            if errors:
-                record.failovers += 1
-                core.hooks.route(
-                    RouteDecision(
-                        name, len(errors), "failover", type(errors[-1]).__name__
-                    )
-                )
+        walk = FailoverPlan(self._core, plan, spec, deadline=deadline, record=record)
+        while (name := walk.next()) is not None:
             try:
-                return await self._hop(name, spec, deadline, record, started)
+                return await self._hop(name, walk.spec, deadline, record, started)
             except HolySheepError as err:
-                core.count(name, ok=False)
-                if isinstance(err, APITimeoutError) and core.expired(deadline):
-                    raise core.timeout_error(name) from err
-                verdict = core.verdict(err, spec.model)
-                if verdict == "raise" or (
-                    verdict == "context_fallback" and fallback_used
-                ):
-                    raise
-                errors.append(err)
-                if verdict == "context_fallback":
-                    fallback_used = True
-                    alias = core.config.context_fallbacks[spec.model]
-                    spec = replace(spec, model=alias)
-                    candidates, i = core.fallback_plan(alias, plan), 0
-        raise core.final_error(errors)
+                walk.failed(name, err)
+        raise walk.final_error()
 
     async def _hedged(
         self,

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from ._core import CallRecord, ClientCore
+from ._failover import FailoverPlan
 from ._hooks import RouteDecision
 from ._models import ChatResponse, Usage
 from ._protocols import ChatRequestSpec, StreamDecoder
@@ -362,39 +363,18 @@ class AsyncChatStream:
     async def _open_first(
         self, plan: list[str], spec: ChatRequestSpec
     ) -> tuple[AsyncIterator[str], str | None]:
-        core = self._core
-        errors: list[BaseException] = []
-        candidates, fallback_used, i = list(plan), False, 0
-        while i < len(candidates):
-            name = candidates[i]
-            i += 1
-            if core.expired(self._deadline):
-                raise core.timeout_error(name)
-            if errors:
-                self._record.failovers += 1
-                core.hooks.route(
-                    RouteDecision(
-                        name, len(errors), "failover", type(errors[-1]).__name__
-                    )
-                )
+        walk = FailoverPlan(
+            self._core, plan, spec, deadline=self._deadline, record=self._record
+        )
+        while (name := walk.next()) is not None:
             try:
-                return await self._first_hedged(name, spec, candidates[i:])
+                opened = await self._first_hedged(name, walk.spec, walk.remaining())
             except HolySheepError as err:
-                core.count(name, ok=False)
-                if isinstance(err, APITimeoutError) and core.expired(self._deadline):
-                    raise core.timeout_error(name) from err
-                verdict = core.verdict(err, spec.model)
-                if verdict == "raise" or (
-                    verdict == "context_fallback" and fallback_used
-                ):
-                    raise
-                errors.append(err)
-                if verdict == "context_fallback":
-                    fallback_used = True
-                    alias = core.config.context_fallbacks[spec.model]
-                    spec = self._spec = replace(spec, model=alias)
-                    candidates, i = core.fallback_plan(alias, plan), 0
-        raise core.final_error(errors)
+                walk.failed(name, err)
+            else:
+                self._spec = walk.spec
+                return opened
+        raise walk.final_error()
 
     async def _resumed(
         self,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -14,13 +13,13 @@ from ._client import build_spec
 from ._clock import SYSTEM_CLOCK
 from ._config import ClientConfig
 from ._core import CallRecord, ClientCore, Flavor
-from ._hooks import ClientHook, RouteDecision
+from ._failover import FailoverPlan
+from ._hooks import ClientHook
 from ._models import ChatResponse, Health, Usage
 from ._protocols import ChatRequestSpec
 from ._types import EXT_READ_TIMEOUT, Clock, SyncTransport
 from .errors import (
     APIConnectionError,
-    APITimeoutError,
     HolySheepError,
     NotFoundError,
     StreamInterruptedError,
@@ -254,34 +253,13 @@ def _failover(
     """
     Try ``hop(name, spec)`` on the plan's providers in order; the sync failover loop.
     """
-    errors: list[BaseException] = []
-    candidates, fallback_used, i = list(plan), False, 0
-    while i < len(candidates):
-        name = candidates[i]
-        i += 1
-        if core.expired(deadline):
-            raise core.timeout_error(name)
-        if errors:
-            record.failovers += 1
-            core.hooks.route(
-                RouteDecision(name, len(errors), "failover", type(errors[-1]).__name__)
-            )
+    walk = FailoverPlan(core, plan, spec, deadline=deadline, record=record)
+    while (name := walk.next()) is not None:
         try:
-            return hop(name, spec)
+            return hop(name, walk.spec)
         except HolySheepError as err:
-            core.count(name, ok=False)
-            if isinstance(err, APITimeoutError) and core.expired(deadline):
-                raise core.timeout_error(name) from err
-            verdict = core.verdict(err, spec.model)
-            if verdict == "raise" or (verdict == "context_fallback" and fallback_used):
-                raise
-            errors.append(err)
-            if verdict == "context_fallback":
-                fallback_used = True
-                alias = core.config.context_fallbacks[spec.model]
-                spec = replace(spec, model=alias)
-                candidates, i = core.fallback_plan(alias, plan), 0
-    raise core.final_error(errors)
+            walk.failed(name, err)
+    raise walk.final_error()
 
 
 class ChatStream:
