@@ -134,3 +134,12 @@ def test_api_reference_lists_every_public_name(module: object) -> None:
     text = (DOCS / "api.md").read_text()
     missing = [n for n in module.__all__ if f"`{n}`" not in text]
     assert not missing
+
+
+def test_every_page_is_in_the_mkdocs_nav() -> None:
+    """mkdocs.yml lists every page in docs/, and nothing that is not there."""
+    import yaml
+
+    nav = yaml.safe_load((DOCS.parent / "mkdocs.yml").read_text())["nav"]
+    listed = {page for entry in nav for page in entry.values()}
+    assert listed == {p.name for p in DOCS.glob("*.md")}
