@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import asyncio
 
-from holysheep_client import AsyncClient, ClientConfig, ModelPrice, ProviderConfig
+from holysheep_client import (
+    AsyncClient,
+    ClientConfig,
+    ModelPrice,
+    PriceTable,
+    ProviderConfig,
+)
 
 
 async def main() -> None:
@@ -43,7 +49,7 @@ async def main() -> None:
         "legacy": FakeProvider(api_key="k", reply=reply).async_transport(),
         "holysheep": FakeProvider(api_key="k", reply=reply).async_transport(),
     }
-    gpt41_in, gpt41_out = 2.00, 8.00  # USD per million tokens, docs/telemetry.md
+    prices = PriceTable(config.pricing)  # the built-in table, with any overrides
     baseline = 0.0
     async with AsyncClient(config, transports=transports) as client:
         for i in range(200):
@@ -54,8 +60,8 @@ async def main() -> None:
             )
             usage = r.usage
             baseline += (
-                usage.input_tokens * gpt41_in + usage.output_tokens * gpt41_out
-            ) / 1e6
+                prices.cost("gpt-4.1", usage.input_tokens, usage.output_tokens) or 0.0
+            )
         health = client.health()
     print(f"{'provider':<10}{'calls':>7}{'USD':>12}{'CNY':>12}")
     total = 0.0

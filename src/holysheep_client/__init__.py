@@ -23,6 +23,7 @@ from ._config import (
     SharedStateConfig,
     TimeoutConfig,
 )
+from ._cost import PriceTable
 from ._hooks import (
     AttemptDetails,
     BaseHook,
@@ -93,6 +94,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "PoolConfig",
+    "PriceTable",
     "ProviderConfig",
     "ProviderHealth",
     "RateLimitConfig",
