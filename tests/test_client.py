@@ -19,6 +19,7 @@ from holysheep_client import (
     ClientConfig,
     ContextLengthError,
     NotFoundError,
+    PermissionDeniedError,
     ProviderConfig,
     RetryConfig,
     ServerError,
@@ -80,9 +81,12 @@ async def test_async_chat_in_both_protocols(protocol: str) -> None:
 async def test_async_stream_in_both_protocols(protocol: str) -> None:
     """A stream's deltas join to the final text, with usage and stop reason."""
     fp = fakes("a", reply="one two three four")
-    async with AsyncClient(
-        config(("a", protocol)), transports={"a": fp["a"].async_transport()}
-    ) as client, client.stream(messages=USER, model="m") as s:
+    async with (
+        AsyncClient(
+            config(("a", protocol)), transports={"a": fp["a"].async_transport()}
+        ) as client,
+        client.stream(messages=USER, model="m") as s,
+    ):
         deltas = [d async for d in s.text_stream]
         final = await s.get_final_response()
     assert len(deltas) > 1 and "".join(deltas) == final.text == "one two three four"
@@ -285,3 +289,30 @@ async def test_bad_arguments_raise_bad_request_locally() -> None:
             with pytest.raises(BadRequestError):
                 await client.chat(**args)
     assert not fp["a"].requests
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("status", "raised"),
+    [(404, None), (403, PermissionDeniedError), (500, ServerError)],
+    ids=["404-accepted", "403-raised", "500-raised"],
+)
+async def test_verify_accepts_only_a_missing_models_endpoint(
+    status: int, raised: type[APIError] | None
+) -> None:
+    """verify() tolerates a relay without /models (404) and raises every other error."""
+    fp = fakes("a")
+    fp["a"].set_faults([Fault("status", status=status)])
+    cfg = config(("a", "anthropic"), retry=RetryConfig(max_attempts=1))
+    async with AsyncClient(cfg, transports={"a": fp["a"].async_transport()}) as client:
+        if raised is None:
+            await client.verify()
+        else:
+            with pytest.raises(raised):
+                await client.verify()
+    with Client(cfg, transports={"a": fp["a"].sync_transport()}) as sync_client:
+        if raised is None:
+            sync_client.verify()
+        else:
+            with pytest.raises(raised):
+                sync_client.verify()

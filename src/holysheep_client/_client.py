@@ -21,9 +21,9 @@ from ._models import ChatResponse, Health
 from ._protocols import ChatRequestSpec, check_messages
 from ._types import AsyncTransport, Clock
 from .errors import (
-    AuthenticationError,
     BadRequestError,
     HolySheepError,
+    NotFoundError,
     map_transport_errors,
 )
 
@@ -239,7 +239,6 @@ class AsyncClient:
         core = self._core
         sent = core.spec_for(name, spec)
         request = core.chat_request(name, sent, deadline=deadline, record=record)
-        record.tried.append(name)
         response = await core.stacks[name].handle_async_request(request)
         try:
             with map_transport_errors(name):
@@ -262,7 +261,7 @@ class AsyncClient:
         record: CallRecord,
         started: float,
     ) -> ChatResponse:
-        walk = FailoverPlan(self._core, plan, spec, deadline=deadline, record=record)
+        walk = FailoverPlan(self._core, plan, spec, deadline=deadline)
         while (name := walk.next()) is not None:
             try:
                 return await self._hop(name, walk.spec, deadline, record, started)
@@ -313,7 +312,6 @@ class AsyncClient:
                         raise core.timeout_error(plan[0])
                     if can_hedge and core.state.budget.try_spend():
                         hedges_left -= 1
-                        record.hedges += 1
                         launch("hedge")
                     else:
                         hedges_left = 0
@@ -340,7 +338,6 @@ class AsyncClient:
                 if not tasks and nxt < len(plan):
                     if core.expired(deadline):
                         raise core.timeout_error(plan[nxt])
-                    record.failovers += 1
                     launch("failover")
             raise core.final_error(errors)
         finally:
@@ -415,22 +412,17 @@ class AsyncClient:
         """
         Check that the key of one provider (or of every provider) is accepted.
 
+        A relay without ``/models`` (404) counts as accepted; any other error is raised.
+
         Raises:
             AuthenticationError: A provider rejected its key.
+            HolySheepError: Any other failure to reach or use a provider.
         """
-        names = [provider] if provider else list(self._core.providers)
-        for name in names:
+        for name in [provider] if provider else list(self._core.providers):
             try:
                 await self.models(name)
-            except AuthenticationError:
-                raise
-            except HolySheepError as exc:
-                if getattr(exc, "status_code", None) in (401,):
-                    raise
-                # Any other answer (even 404 for a relay without /models) proves
-                # the key was not refused.
-                if getattr(exc, "status_code", None) is None:
-                    raise
+            except NotFoundError:
+                continue
 
     def health(self) -> Health:
         """

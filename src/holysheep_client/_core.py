@@ -9,10 +9,9 @@ import random
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._clock import SYSTEM_CLOCK
 from ._config import ClientConfig, ProviderConfig
 from ._cost import PriceTable
 from ._hooks import ClientHook, HookDispatcher, RequestDetails
@@ -27,7 +26,6 @@ from .errors import (
     AuthenticationError,
     BadRequestError,
     CircuitOpenError,
-    HolySheepError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -52,9 +50,6 @@ class CallRecord:
     """
 
     attempts: int = 0
-    failovers: int = 0
-    hedges: int = 0
-    tried: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -442,15 +437,3 @@ class ClientCore:
 def _request_id(response: httpx2.Response) -> str | None:
     h = response.headers
     return h.get("request-id") or h.get("x-request-id")
-
-
-def is_local(error: HolySheepError) -> bool:
-    """
-    True for errors raised without the provider answering (breaker, local limit).
-    """
-    return isinstance(error, CircuitOpenError) or (
-        isinstance(error, RateLimitError) and error.status_code is None
-    )
-
-
-_ = SYSTEM_CLOCK

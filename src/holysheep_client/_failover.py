@@ -5,7 +5,7 @@ The sync and async clients and streams all walk a call's providers the same way;
 this object holds that walk's decisions (no I/O), so their loops stay thin:
 
 ```python
-walk = FailoverPlan(core, plan, spec, deadline=deadline, record=record)
+walk = FailoverPlan(core, plan, spec, deadline=deadline)
 while (name := walk.next()) is not None:
     try:
         return await hop(name, walk.spec)
@@ -25,7 +25,7 @@ from ._protocols import ChatRequestSpec
 from .errors import APITimeoutError, HolySheepError
 
 if TYPE_CHECKING:
-    from ._core import CallRecord, ClientCore
+    from ._core import ClientCore
 
 __all__ = ["FailoverPlan"]
 
@@ -39,7 +39,6 @@ class FailoverPlan:
         plan: The providers in order, the primary first.
         spec: The request; `spec` changes when a context fallback applies.
         deadline: The call's absolute deadline, or ``None``.
-        record: The call's record (failovers are counted on it).
     """
 
     __slots__ = (
@@ -61,14 +60,12 @@ class FailoverPlan:
         spec: ChatRequestSpec,
         *,
         deadline: float | None,
-        record: CallRecord,
     ) -> None:
         self._core = core
         self._plan = plan
         self._names = list(plan)
         self._i = 0
         self._deadline = deadline
-        self._record = record
         self._fallback_used = False
         self.spec = spec
         self.errors: list[BaseException] = []
@@ -88,7 +85,6 @@ class FailoverPlan:
         if core.expired(self._deadline):
             raise core.timeout_error(name)
         if self.errors:
-            self._record.failovers += 1
             core.hooks.route(
                 RouteDecision(
                     name, len(self.errors), "failover", type(self.errors[-1]).__name__

@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 
 from ._core import CallRecord, ClientCore
 from ._failover import FailoverPlan
@@ -103,10 +103,7 @@ class AsyncChatStream:
         """
         Stop the stream and release its connection.
         """
-        for gen in reversed(self._open):
-            with contextlib.suppress(Exception):
-                await gen.aclose()  # type: ignore[attr-defined]
-        self._open.clear()
+        await self.aclose_inner()
         if self._gen is not None:
             with contextlib.suppress(Exception):
                 await self._gen.aclose()  # type: ignore[attr-defined]
@@ -145,7 +142,6 @@ class AsyncChatStream:
         request = core.chat_request(
             name, sent, deadline=self._deadline, record=self._record
         )
-        self._record.tried.append(name)
         response = await core.stacks[name].handle_async_request(request)
         try:
             if response.status_code >= 300:
@@ -301,6 +297,9 @@ class AsyncChatStream:
             scope.finish(error, self._final)
 
     async def aclose_inner(self) -> None:
+        """
+        Close the provider streams still open (not the caller's iterator).
+        """
         for gen in reversed(self._open):
             with contextlib.suppress(Exception):
                 await gen.aclose()  # type: ignore[attr-defined]
@@ -325,7 +324,6 @@ class AsyncChatStream:
         if done or not core.state.budget.try_spend():
             return await primary
         other = spare[0]
-        self._record.hedges += 1
         core.hooks.route(RouteDecision(other, len(self._segments), "hedge"))
         racers = {primary: name, asyncio.ensure_future(self._first(other, spec)): other}
         pending = set(racers)
@@ -363,9 +361,7 @@ class AsyncChatStream:
     async def _open_first(
         self, plan: list[str], spec: ChatRequestSpec
     ) -> tuple[AsyncIterator[str], str | None]:
-        walk = FailoverPlan(
-            self._core, plan, spec, deadline=self._deadline, record=self._record
-        )
+        walk = FailoverPlan(self._core, plan, spec, deadline=self._deadline)
         while (name := walk.next()) is not None:
             try:
                 opened = await self._first_hedged(name, walk.spec, walk.remaining())
@@ -501,6 +497,3 @@ async def _chain(head: str, gen: AsyncIterator[str]) -> AsyncIterator[str]:
         yield head
     async for delta in gen:
         yield delta
-
-
-_ = Any

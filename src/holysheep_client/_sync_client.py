@@ -140,7 +140,6 @@ class Client:
         def hop(name: str, spec: ChatRequestSpec) -> ChatResponse:
             sent = core.spec_for(name, spec)
             request = core.chat_request(name, sent, deadline=deadline, record=record)
-            record.tried.append(name)
             http_response, body = self._read(name, request)
             if http_response.status_code >= 300:
                 raise core.error_from(name, http_response, body)
@@ -208,6 +207,10 @@ class Client:
     def verify(self, provider: str | None = None) -> None:
         """
         Check that providers accept their keys; see `AsyncClient.verify`.
+
+        Raises:
+            AuthenticationError: A provider rejected its key.
+            HolySheepError: Any other failure to reach or use a provider.
         """
         for name in [provider] if provider else list(self._core.providers):
             try:
@@ -253,7 +256,7 @@ def _failover(
     """
     Try ``hop(name, spec)`` on the plan's providers in order; the sync failover loop.
     """
-    walk = FailoverPlan(core, plan, spec, deadline=deadline, record=record)
+    walk = FailoverPlan(core, plan, spec, deadline=deadline)
     while (name := walk.next()) is not None:
         try:
             return hop(name, walk.spec)
@@ -348,7 +351,6 @@ class ChatStream:
             request = core.chat_request(name, sent, deadline=deadline, record=record)
             if read_cap is not None:
                 request.extensions[EXT_READ_TIMEOUT] = read_cap
-            record.tried.append(name)
             response = core.stacks[name].handle_request(request)
             if response.status_code >= 300:
                 try:
