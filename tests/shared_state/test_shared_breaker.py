@@ -18,6 +18,14 @@ from holysheep_client._resilience.stack import StackState, build_transport_stack
 from holysheep_client.testing import FakeProvider, Fault
 
 
+async def settle(*states: StackState) -> None:
+    """Let background verdicts land, then outlive the 5 ms closed-state cache."""
+    for state in states:
+        assert state.shared is not None
+        await state.shared.flush()
+    await asyncio.sleep(0.01)
+
+
 def _failing() -> FakeProvider:
     return FakeProvider(faults=[Fault("status", status=503)])
 
@@ -28,11 +36,11 @@ async def test_fail_max_failures_from_two_processes_open_it(
 ) -> None:
     """Consecutive failures count across processes; fail_max of them opens the breaker for both."""
     cfg = make_config(redis_server.url, fail_max=4)
-    a, _ = fake_stack(cfg, _failing())
-    b, _ = fake_stack(cfg, _failing())
+    a, sa = fake_stack(cfg, _failing())
+    b, sb = fake_stack(cfg, _failing())
     for stack in (a, b, a, b):
         assert await send(stack) == 503
-        await asyncio.sleep(0.01)  # let the background verdict land
+        await settle(sa, sb)
     for stack in (a, b):
         with pytest.raises(CircuitOpenError):
             await send(stack)
@@ -44,11 +52,11 @@ async def test_fail_max_failures_from_two_processes_open_it(
 async def test_a_success_elsewhere_resets_the_count(redis_server: RedisServer) -> None:
     """A success in another process resets the consecutive-failure count, as in pybreaker."""
     cfg = make_config(redis_server.url, fail_max=3)
-    bad, _ = fake_stack(cfg, _failing())
-    good, _ = fake_stack(cfg, FakeProvider())
+    bad, sbad = fake_stack(cfg, _failing())
+    good, sgood = fake_stack(cfg, FakeProvider())
     for stack in (bad, bad, good, bad, bad):
         await send(stack)
-        await asyncio.sleep(0.01)
+        await settle(sbad, sgood)
     assert await send(good) == 200  # 2 failures since the reset: still closed
     await bad.aclose()
     await good.aclose()
@@ -61,15 +69,15 @@ async def test_after_reset_timeout_one_probe_closes_or_reopens(
     """After reset_timeout exactly one call is the probe; its success closes the breaker for all."""
     cfg = make_config(redis_server.url, fail_max=1, reset_timeout=0.2)
     fake = _failing()
-    a, _ = fake_stack(cfg, fake)
-    b, _ = fake_stack(cfg, FakeProvider())
+    a, sa = fake_stack(cfg, fake)
+    b, sb = fake_stack(cfg, FakeProvider())
     assert await send(a) == 503
-    await asyncio.sleep(0.01)
+    await settle(sa, sb)
     with pytest.raises(CircuitOpenError):
         await send(b)
     await asyncio.sleep(0.25)
     assert await send(a) == 503  # the probe fails: open again
-    await asyncio.sleep(0.01)
+    await settle(sa, sb)
     with pytest.raises(CircuitOpenError):
         await send(b)
     await asyncio.sleep(0.25)
@@ -78,7 +86,7 @@ async def test_after_reset_timeout_one_probe_closes_or_reopens(
     assert sorted(map(type, results), key=str) == sorted(
         [int, CircuitOpenError], key=str
     )  # one probe, the other refused
-    await asyncio.sleep(0.01)
+    await settle(sa, sb)
     assert await send(b) == 200
     await a.aclose()
     await b.aclose()

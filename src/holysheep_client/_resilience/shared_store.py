@@ -259,14 +259,21 @@ class SharedStore:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def aclose(self) -> None:
+    async def flush(self) -> None:
         """
-        Finish this loop's background writes and close this loop's client.
+        Wait for this loop's background writes (verdicts) to land.
         """
         loop = asyncio.get_running_loop()
         pending = [t for t in self._tasks if t.get_loop() is loop]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """
+        Finish this loop's background writes and close this loop's client.
+        """
+        await self.flush()
+        loop = asyncio.get_running_loop()
         client = self._async.pop(loop, None)
         if client is not None:
             await client.aclose()
