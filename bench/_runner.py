@@ -72,7 +72,8 @@ async def _open_breaker_rejection(url: str, calls: int) -> float:
     import httpx2
 
     from holysheep_client import CircuitOpenError
-    from holysheep_client._resilience.stack import StackState, build_transport_stack
+    from holysheep_client._resilience.stack import build_transport_stack
+    from holysheep_client._resilience.state import StackState
 
     def no_io(request: httpx2.Request) -> httpx2.Response:
         raise AssertionError("an open breaker must not reach the network")

@@ -66,7 +66,7 @@ async def raw_httpx2(origin: str, url: str) -> tuple[Call, Close]:
 async def pool_transport(origin: str, url: str) -> tuple[Call, Close]:
     import httpx2
 
-    from holysheep_client._transports import build_pool_transport
+    from holysheep_client._transports.pool import build_pool_transport
 
     transport: Any = build_pool_transport(PoolConfig(**LIMITS))
     client = httpx2.AsyncClient(

@@ -16,8 +16,8 @@ from holysheep_client import (
     MigrationPhase,
     RollbackConfig,
 )
-from holysheep_client._migration import phase_at
-from holysheep_client._router import WeightedRouter, rendezvous_pick
+from holysheep_client._routing.migration import phase_at
+from holysheep_client._routing.router import WeightedRouter, rendezvous_pick
 from holysheep_client.testing import FakeClock
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -198,10 +198,12 @@ def test_set_weights_pauses_the_migration_clock() -> None:
 
 def test_rollback_on_a_latency_ceiling() -> None:
     """With max_latency_p95 set, a slow target is rolled back even without errors."""
-    from holysheep_client._migration import RollbackWindow
+    from holysheep_client._routing.migration import RollbackWindow
 
     window = RollbackWindow(
-        RollbackConfig(max_error_rate=0.5, min_requests=20, window=60, max_latency_p95=0.5)
+        RollbackConfig(
+            max_error_rate=0.5, min_requests=20, window=60, max_latency_p95=0.5
+        )
     )
     for i in range(19):
         assert window.record(float(i), True, 0.1) is None

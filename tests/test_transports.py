@@ -24,15 +24,11 @@ from holysheep_client import (
     RetryConfig,
     TimeoutConfig,
 )
+from holysheep_client._client.http_client import build_http_client
 from holysheep_client._resilience.retry import no_backoff
 from holysheep_client._resilience.stack import build_transport_stack
-from holysheep_client._transports import (
-    PoolTransport,
-    SharedAsyncTransport,
-    SharedSyncTransport,
-    build_http_client,
-    build_pool_transport,
-)
+from holysheep_client._transports.base import SharedAsyncTransport, SharedSyncTransport
+from holysheep_client._transports.pool import PoolTransport, build_pool_transport
 from holysheep_client.testing import DEFAULT_API_KEY, FakeServer, Fault
 
 MESSAGE = {"role": "user", "content": "hi"}
@@ -78,7 +74,7 @@ def test_http2_without_h2_falls_back_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Asking for HTTP/2 without h2 installed warns and uses HTTP/1.1."""
-    from holysheep_client._transports import h2_available
+    from holysheep_client._transports.pool import h2_available
 
     with caplog.at_level(logging.WARNING, logger="holysheep_client"):
         transport = PoolTransport(PoolConfig(http2=True))

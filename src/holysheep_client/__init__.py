@@ -7,7 +7,10 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
-from ._client import AsyncClient
+from ._client.async_client import AsyncClient
+from ._client.async_stream import AsyncChatStream
+from ._client.http_client import build_http_client
+from ._client.sync_client import ChatStream, Client
 from ._config import (
     BreakerConfig,
     ClientConfig,
@@ -24,20 +27,16 @@ from ._config import (
     TimeoutConfig,
 )
 from ._cost import PriceTable
-from ._hooks import (
+from ._models import ChatResponse, Health, MigrationStatus, ProviderHealth, Usage
+from ._observe.details import (
     AttemptDetails,
-    BaseHook,
     BreakerTransition,
-    ClientHook,
     RateLimitWaitDetails,
     RequestDetails,
     RetryDetails,
     RouteDecision,
 )
-from ._models import ChatResponse, Health, MigrationStatus, ProviderHealth, Usage
-from ._streaming import AsyncChatStream
-from ._sync_client import ChatStream, Client
-from ._transports import build_http_client
+from ._observe.hooks import BaseHook, ClientHook
 from .errors import (
     AllProvidersFailedError,
     APIConnectionError,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, TextIO
 
-from ._client import AsyncClient
+from ._client.async_client import AsyncClient
 from ._clock import SYSTEM_CLOCK
 from ._config import (
     BreakerConfig,
@@ -29,7 +29,8 @@ from ._config import (
     TimeoutConfig,
 )
 from ._cost import PriceTable
-from ._hooks import BaseHook, RetryDetails, RouteDecision
+from ._observe.details import RetryDetails, RouteDecision
+from ._observe.hooks import BaseHook
 from .errors import HolySheepError
 
 if TYPE_CHECKING:

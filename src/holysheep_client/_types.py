@@ -1,5 +1,5 @@
 """
-Protocols, aliases and request-extension keys shared by every layer.
+Protocols and sentinels shared by every layer.
 """
 
 from __future__ import annotations
@@ -11,12 +11,6 @@ if TYPE_CHECKING:
     import httpx2
 
 __all__ = [
-    "EXT_ATTEMPT",
-    "EXT_CALL",
-    "EXT_DEADLINE",
-    "EXT_PROVIDER",
-    "EXT_READ_TIMEOUT",
-    "EXT_TIMEOUT",
     "AsyncTransport",
     "Clock",
     "SyncTransport",
@@ -25,20 +19,7 @@ __all__ = [
 ]
 
 # Requests and responses are typed as httpx2's; an httpx pool transport has the
-# very same shape, and `_transports.py` is the only place that crosses over.
-
-#: Absolute deadline of the whole call on the stack's clock (monotonic seconds), or None.
-EXT_DEADLINE: Final = "holysheep.deadline"
-#: Name of the provider the request is for.
-EXT_PROVIDER: Final = "holysheep.provider"
-#: 1-based number of the HTTP attempt on this provider, set by the retry layer.
-EXT_ATTEMPT: Final = "holysheep.attempt"
-#: A `CallRecord` shared by every attempt of one call (attempt counting, hooks).
-EXT_CALL: Final = "holysheep.call"
-#: Optional cap (seconds) on the read timeout of a request's attempts (sync streams).
-EXT_READ_TIMEOUT: Final = "holysheep.read_timeout"
-#: httpx's own per-request timeout extension.
-EXT_TIMEOUT: Final = "timeout"
+# very same shape, and `_transports/pool.py` is the only place that crosses over.
 
 
 @runtime_checkable

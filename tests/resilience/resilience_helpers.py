@@ -18,8 +18,9 @@ from holysheep_client import (
     RetryConfig,
     TimeoutConfig,
 )
-from holysheep_client._hooks import BaseHook
-from holysheep_client._resilience.stack import StackState, build_transport_stack
+from holysheep_client._observe.hooks import BaseHook
+from holysheep_client._resilience.stack import build_transport_stack
+from holysheep_client._resilience.state import StackState
 from holysheep_client.testing import FakeClock
 
 URL = "http://127.0.0.1:9/v1/messages"

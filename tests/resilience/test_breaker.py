@@ -19,8 +19,8 @@ from holysheep_client import (
     RateLimitError,
 )
 from holysheep_client._resilience.breaker import CircuitBreaker
-from holysheep_client._resilience.stack import StackState
-from holysheep_client._types import EXT_DEADLINE
+from holysheep_client._resilience.state import StackState
+from holysheep_client._transports.extensions import EXT_DEADLINE
 from holysheep_client.testing import FakeClock
 
 

@@ -10,7 +10,7 @@ from resilience_helpers import make_config, send, stack
 
 from holysheep_client._resilience.budget import RetryBudget
 from holysheep_client._resilience.retry import no_backoff
-from holysheep_client._resilience.stack import StackState
+from holysheep_client._resilience.state import StackState
 from holysheep_client.testing import FakeClock
 
 

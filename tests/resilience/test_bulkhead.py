@@ -14,8 +14,8 @@ from resilience_helpers import make_config, request, send, send_sync, stack
 
 from holysheep_client import RateLimitError
 from holysheep_client._resilience.bulkhead import Bulkhead
-from holysheep_client._resilience.stack import StackState
-from holysheep_client._types import EXT_DEADLINE
+from holysheep_client._resilience.state import StackState
+from holysheep_client._transports.extensions import EXT_DEADLINE
 from holysheep_client.testing import FakeClock
 
 

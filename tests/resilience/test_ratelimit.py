@@ -13,7 +13,7 @@ from resilience_helpers import Recorder, make_config, request, send, send_sync, 
 from holysheep_client import RateLimitError
 from holysheep_client._clock import SYSTEM_CLOCK
 from holysheep_client._resilience.ratelimit import RateLimiter, TokenBucket
-from holysheep_client._types import EXT_DEADLINE
+from holysheep_client._transports.extensions import EXT_DEADLINE
 from holysheep_client.testing import FakeClock
 
 

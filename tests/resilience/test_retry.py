@@ -17,7 +17,7 @@ from resilience_helpers import Recorder, make_config, request, send, send_sync, 
 from holysheep_client import APIConnectionError, APITimeoutError
 from holysheep_client._resilience.backoff import compute_backoff
 from holysheep_client._resilience.retry import no_backoff
-from holysheep_client._types import EXT_ATTEMPT, EXT_CALL, EXT_DEADLINE
+from holysheep_client._transports.extensions import EXT_ATTEMPT, EXT_CALL, EXT_DEADLINE
 from holysheep_client.testing import FakeClock
 
 

@@ -25,19 +25,19 @@ from resilience_helpers import (
 )
 
 from holysheep_client import APIConnectionError, APITimeoutError, ConfigError
-from holysheep_client._resilience.attempt import AttemptTransport
 from holysheep_client._resilience.breaker import CircuitBreakerTransport
 from holysheep_client._resilience.bulkhead import BulkheadTransport
 from holysheep_client._resilience.deadline import DeadlineTransport
 from holysheep_client._resilience.ratelimit import RateLimitTransport
 from holysheep_client._resilience.retry import RetryTransport
 from holysheep_client._resilience.stack import (
-    StackState,
     TransportSpec,
     build_transport_stack,
     layer_specs,
 )
-from holysheep_client._types import EXT_DEADLINE, EXT_PROVIDER
+from holysheep_client._resilience.state import StackState
+from holysheep_client._transports.attempt import AttemptTransport
+from holysheep_client._transports.extensions import EXT_DEADLINE, EXT_PROVIDER
 from holysheep_client.testing import FakeClock
 
 
@@ -77,7 +77,7 @@ def test_optional_layers_are_left_out() -> None:
 
 def test_the_pool_is_the_default_inner_transport() -> None:
     """Without ``inner`` the stack ends in our pool transport, httpx2 or httpx."""
-    from holysheep_client._transports import PoolTransport
+    from holysheep_client._transports.pool import PoolTransport
 
     cfg = make_config()
     for flavor, lib in (("httpx2", httpx2), ("httpx", httpx)):
@@ -192,7 +192,7 @@ async def test_unbounded_timeouts_are_bounded_by_the_deadline() -> None:
 @pytest.mark.anyio
 async def test_the_wait_for_headers_is_bounded_by_the_deadline() -> None:
     """An attempt still waiting for headers at the deadline fails with APITimeoutError."""
-    from holysheep_client._resilience.watchdog import watchdog
+    from holysheep_client._transports.watchdog import watchdog
 
     async def hang(req: httpx2.Request) -> httpx2.Response:
         await asyncio.Event().wait()
@@ -222,7 +222,7 @@ async def test_the_wait_for_headers_is_bounded_by_the_deadline() -> None:
 @pytest.mark.anyio
 async def test_an_outside_cancellation_is_not_turned_into_a_timeout() -> None:
     """Cancelling a watched attempt from outside raises CancelledError, not a timeout."""
-    from holysheep_client._resilience.watchdog import watchdog
+    from holysheep_client._transports.watchdog import watchdog
 
     async def hang(req: httpx2.Request) -> httpx2.Response:
         await asyncio.Event().wait()

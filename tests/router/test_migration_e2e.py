@@ -101,7 +101,7 @@ async def test_rollback_after_the_threshold_and_only_then(
 
 def test_set_weights_is_safe_from_many_threads(servers: dict[str, FakeServer]) -> None:
     """Concurrent set_weights and draws from threads never see an invalid state."""
-    from holysheep_client._router import WeightedRouter
+    from holysheep_client._routing.router import WeightedRouter
 
     router = WeightedRouter({"legacy": 100, "holysheep": 0}, rng=random.Random(0))
     errors: list[BaseException] = []

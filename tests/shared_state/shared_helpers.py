@@ -21,7 +21,8 @@ from holysheep_client import (
     RetryConfig,
     SharedStateConfig,
 )
-from holysheep_client._resilience.stack import StackState, build_transport_stack
+from holysheep_client._resilience.stack import build_transport_stack
+from holysheep_client._resilience.state import StackState
 from holysheep_client.testing import DEFAULT_API_KEY, FakeProvider
 
 PROVIDER = "p"

@@ -14,7 +14,8 @@ from redis_server import RedisServer
 from shared_helpers import fake_stack, make_config, send
 
 from holysheep_client import CircuitOpenError, ConfigError
-from holysheep_client._resilience.stack import StackState, build_transport_stack
+from holysheep_client._resilience.stack import build_transport_stack
+from holysheep_client._resilience.state import StackState
 from holysheep_client.testing import FakeProvider, Fault
 
 

@@ -28,24 +28,23 @@ import threading
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._clock import SYSTEM_CLOCK
-from .._hooks import BreakerTransition, HookDispatcher
+from .._observe.details import BreakerTransition
+from .._observe.dispatch import HookDispatcher
+from .._transports.base import Layer
+from .._transports.extensions import EXT_SENT
+from .._transports.observed import observe
 from .._types import AsyncTransport, Clock, SyncTransport
 from ..errors import APIConnectionError, CircuitOpenError
 from .backoff import breaker_verdict
-from .layer import Layer
-from .streams import observe
 
 if TYPE_CHECKING:
     import httpx2
 
     from .._config import BreakerConfig
 
-__all__ = ["EXT_SENT", "BreakerState", "CircuitBreaker", "CircuitBreakerTransport"]
+__all__ = ["BreakerState", "CircuitBreaker", "CircuitBreakerTransport"]
 
 BreakerState = Literal["closed", "open", "half_open"]
-
-#: Request extension: False until the attempt layer hands the request to the pool.
-EXT_SENT = "holysheep.sent"
 
 _STATES: dict[str, BreakerState] = {
     "closed": "closed",

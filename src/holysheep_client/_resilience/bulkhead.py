@@ -17,11 +17,13 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from .._clock import SYSTEM_CLOCK
-from .._hooks import HookDispatcher, RateLimitWaitDetails
-from .._types import EXT_DEADLINE, AsyncTransport, Clock, SyncTransport
+from .._observe.details import RateLimitWaitDetails
+from .._observe.dispatch import HookDispatcher
+from .._transports.base import Layer
+from .._transports.extensions import EXT_DEADLINE
+from .._transports.observed import observe
+from .._types import AsyncTransport, Clock, SyncTransport
 from ..errors import RateLimitError
-from .layer import Layer
-from .streams import observe
 
 if TYPE_CHECKING:
     import httpx2

@@ -8,28 +8,20 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from .._clock import SYSTEM_CLOCK
-from .._types import EXT_DEADLINE, EXT_PROVIDER, AsyncTransport, Clock, SyncTransport
+from .._transports.base import Layer
+from .._transports.deadline import deadline_error
+from .._transports.extensions import EXT_DEADLINE, EXT_PROVIDER
+from .._types import AsyncTransport, Clock, SyncTransport
 from ..errors import APITimeoutError
-from .layer import Layer
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["DeadlineTransport", "deadline_error"]
+__all__ = ["DeadlineTransport"]
 
 
 async def _raise(exc: BaseException) -> Any:
     raise exc
-
-
-def deadline_error(provider: str | None) -> APITimeoutError:
-    """
-    The error for a call whose deadline passed.
-    """
-    where = f" calling provider {provider!r}" if provider else ""
-    return APITimeoutError(
-        f"the call's total deadline passed{where}", provider=provider
-    )
 
 
 class DeadlineTransport(Layer):

@@ -21,10 +21,12 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from .._clock import SYSTEM_CLOCK
-from .._hooks import HookDispatcher, RateLimitWaitDetails
-from .._types import EXT_DEADLINE, AsyncTransport, Clock, SyncTransport
+from .._observe.details import RateLimitWaitDetails
+from .._observe.dispatch import HookDispatcher
+from .._transports.base import Layer
+from .._transports.extensions import EXT_DEADLINE
+from .._types import AsyncTransport, Clock, SyncTransport
 from ..errors import RateLimitError
-from .layer import Layer
 
 if TYPE_CHECKING:
     import httpx2

@@ -15,30 +15,28 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._clock import SYSTEM_CLOCK
-from .._hooks import HookDispatcher, RetryDetails
-from .._types import (
+from .._observe.details import RetryDetails
+from .._observe.dispatch import HookDispatcher
+from .._transports.base import Layer
+from .._transports.extensions import (
     EXT_ATTEMPT,
     EXT_CALL,
     EXT_DEADLINE,
-    AsyncTransport,
-    Clock,
-    SyncTransport,
+    EXT_RETRY_AFTER,
+    EXT_SENT,
 )
+from .._types import AsyncTransport, Clock, SyncTransport
 from ..errors import APIConnectionError
 from .backoff import compute_backoff, parse_retry_after, should_retry_status
-from .breaker import EXT_SENT, CircuitBreaker
+from .breaker import CircuitBreaker
 from .budget import RetryBudget
-from .layer import Layer
 
 if TYPE_CHECKING:
     import httpx2
 
     from .._config import RetryConfig
 
-__all__ = ["EXT_RETRY_AFTER", "RetryTransport", "no_backoff"]
-
-#: Response extension: the wait in seconds the provider asked for, when it said.
-EXT_RETRY_AFTER = "holysheep.retry_after"
+__all__ = ["RetryTransport", "no_backoff"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import IO, NoReturn
 
 from .._config import ClientConfig
-from .._config_sources import process_environ
+from .._config.environ import process_environ
 from ._check import check, findings_json, load_manifests
 from ._findings import RULES
 from ._plan import NoKeys

@@ -172,12 +172,18 @@ class FakeProvider:
         out["faults"] = self.fault_plan.summary()
         return out
 
-    def _enter_flight(self) -> None:
+    def enter_flight(self) -> None:
+        """
+        Count a response that starts playing (for ``in_flight`` in `stats`).
+        """
         with self._lock:
             self._in_flight += 1
             self._max_in_flight = max(self._max_in_flight, self._in_flight)
 
-    def _leave_flight(self) -> None:
+    def leave_flight(self) -> None:
+        """
+        Count a response that ended: read, closed or broken.
+        """
         with self._lock:
             self._in_flight -= 1
 

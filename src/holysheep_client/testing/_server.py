@@ -129,11 +129,11 @@ class FakeHTTPServer:
                         counted = True
                         self._opened()
                     plan = self.provider.handle(method, path, headers, body)
-                    self.provider._enter_flight()
+                    self.provider.enter_flight()
                     try:
                         keep = await http11.play(reader, writer, plan, keep)
                     finally:
-                        self.provider._leave_flight()
+                        self.provider.leave_flight()
                 if not keep:
                     break
         except (ConnectionError, asyncio.IncompleteReadError):

@@ -7,9 +7,9 @@ happens mid-read, exactly where a real connection would fail.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import httpx
 import httpx2
@@ -17,8 +17,28 @@ import httpx2
 from .._types import Clock
 from ._plan import Pause, ResponsePlan, Send, reason_phrase
 
-if TYPE_CHECKING:
-    from ._provider import FakeProvider
+
+class Answering(Protocol):
+    """
+    What the transports need of a `FakeProvider` (a protocol, so neither imports the other).
+    """
+
+    clock: Clock
+
+    def handle(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> ResponsePlan:
+        """Decide the answer to one request."""
+        ...
+
+    def enter_flight(self) -> None:
+        """A response starts playing."""
+        ...
+
+    def leave_flight(self) -> None:
+        """A response ended (read, closed or broken)."""
+        ...
+
 
 __all__ = [
     "FakeAsyncTransport",
@@ -206,7 +226,7 @@ class _Base:
     _async_body: type[_AsyncBody] = _Httpx2AsyncBody
     _sync_body: type[_SyncBody] = _Httpx2SyncBody
 
-    def __init__(self, provider: FakeProvider, *, honour_timeouts: bool = True) -> None:
+    def __init__(self, provider: Answering, *, honour_timeouts: bool = True) -> None:
         self._provider = provider
         self._mod = _module(self._flavor)
         self._honour_timeouts = honour_timeouts
@@ -222,14 +242,14 @@ class _Base:
             request.method, request.url.path, dict(request.headers), body
         )
         timeout = _read_timeout(request) if self._honour_timeouts else None
-        self._provider._enter_flight()
+        self._provider.enter_flight()
         return _Play(
             self._mod,
             request,
             plan,
             self._provider.clock,
             timeout,
-            self._provider._leave_flight,
+            self._provider.leave_flight,
         )
 
     async def _handle_async(self, request: Any) -> Any:

@@ -11,12 +11,11 @@ from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from ._core import CallRecord, ClientCore
-from ._failover import FailoverPlan
-from ._hooks import RouteDecision
-from ._models import ChatResponse, Usage
-from ._protocols import ChatRequestSpec, StreamDecoder
-from .errors import (
+from .._models import ChatResponse, Usage
+from .._observe.details import RouteDecision
+from .._protocols import ChatRequestSpec, StreamDecoder
+from .._routing.failover import FailoverPlan
+from ..errors import (
     APIConnectionError,
     APITimeoutError,
     BadRequestError,
@@ -24,6 +23,7 @@ from .errors import (
     StreamInterruptedError,
     map_transport_errors,
 )
+from .base import CallRecord, ClientCore
 
 if TYPE_CHECKING:
     import httpx2

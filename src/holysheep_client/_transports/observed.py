@@ -17,7 +17,7 @@ import importlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, NoReturn
 
-from .._hooks import logger
+from .._observe.log import logger
 from ..errors import map_exception
 
 __all__ = ["EndCallback", "ObservedStream", "observe", "wrap_response"]

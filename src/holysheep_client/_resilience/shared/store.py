@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .._clock import SYSTEM_CLOCK
-from .._types import Clock
-from ..errors import ConfigError
+from ..._clock import SYSTEM_CLOCK
+from ..._types import Clock
+from ...errors import ConfigError
 
 if TYPE_CHECKING:
-    from .._config import SharedStateConfig
+    from ..._config import SharedStateConfig
 
 __all__ = ["Script", "SharedStore", "redacted_url"]
 

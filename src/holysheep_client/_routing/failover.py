@@ -20,12 +20,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ._hooks import RouteDecision
-from ._protocols import ChatRequestSpec
-from .errors import APITimeoutError, HolySheepError
+from .._observe.details import RouteDecision
+from .._protocols import ChatRequestSpec
+from ..errors import APITimeoutError, HolySheepError
 
 if TYPE_CHECKING:
-    from ._core import ClientCore
+    from .._client.base import ClientCore
 
 __all__ = ["FailoverPlan"]
 

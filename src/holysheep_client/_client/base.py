@@ -12,14 +12,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._config import ClientConfig, ProviderConfig
-from ._cost import PriceTable
-from ._hooks import ClientHook, HookDispatcher, RequestDetails
-from ._models import ChatResponse, Health, ProviderHealth, Usage
-from ._protocols import ChatRequestSpec, ParsedChat, WireProtocol, protocol_for
-from ._router import WeightedRouter
-from ._types import EXT_CALL, EXT_DEADLINE, EXT_PROVIDER, Clock
-from .errors import (
+from .._config import ClientConfig, ProviderConfig
+from .._cost import PriceTable
+from .._models import ChatResponse, Health, ProviderHealth, Usage
+from .._observe.details import RequestDetails
+from .._observe.dispatch import HookDispatcher
+from .._observe.hooks import ClientHook
+from .._protocols import ChatRequestSpec, ParsedChat, WireProtocol, protocol_for
+from .._routing.router import WeightedRouter
+from .._transports.extensions import EXT_CALL, EXT_DEADLINE, EXT_PROVIDER
+from .._types import Clock
+from ..errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
@@ -35,7 +38,7 @@ from .errors import (
 if TYPE_CHECKING:
     import httpx2
 
-    from ._resilience.stack import StackState
+    from .._resilience.state import StackState
 
 __all__ = ["CallRecord", "ClientCore", "Flavor", "Verdict"]
 
@@ -79,7 +82,8 @@ class ClientCore:
         hooks: Sequence[ClientHook],
         transports: Mapping[str, Any] | None,
     ) -> None:
-        from ._resilience.stack import StackState, build_transport_stack
+        from .._resilience.stack import build_transport_stack
+        from .._resilience.state import StackState
 
         self.config = config
         self.clock = clock
@@ -244,7 +248,7 @@ class ClientCore:
         """
         What a failed hop means for the call: fail over, raise, or try a larger model.
         """
-        from .errors import ContextLengthError
+        from ..errors import ContextLengthError
 
         if isinstance(error, ContextLengthError):
             return (
@@ -365,7 +369,7 @@ class ClientCore:
             ok = served_by == primary
             reason = self.router.record_target_outcome(ok, latency if ok else None)
             if reason is not None:
-                from ._hooks import logger
+                from .._observe.log import logger
 
                 logger.warning("migration rolled back: %s", reason)
 
@@ -373,7 +377,7 @@ class ClientCore:
         """
         One provider tried: its own error; two or more: `AllProvidersFailedError`.
         """
-        from .errors import AllProvidersFailedError
+        from ..errors import AllProvidersFailedError
 
         if len(errors) == 1:
             return errors[0]

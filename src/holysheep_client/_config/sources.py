@@ -6,30 +6,20 @@ This is the only module that reads ``os.environ``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
 
-from .errors import ConfigError
+from pydantic import BaseModel
 
-if TYPE_CHECKING:
-    from ._config import ClientConfig
+from ..errors import ConfigError
+from .environ import process_environ
 
-__all__ = ["dump_dict", "load_env", "load_yaml", "process_environ", "seed_to_ours"]
+__all__ = ["load_env", "load_yaml", "seed_to_ours"]
 
-C = TypeVar("C", bound="ClientConfig")
+C = TypeVar("C", bound=BaseModel)
 
 DEFAULT_BASE_URL = "https://api.holysheep.ai/v1"
-
-
-def process_environ() -> Mapping[str, str]:
-    """
-    The process environment (the single read site).
-    """
-    return os.environ
 
 
 def _ref_to_env(ref: str) -> str:
@@ -204,46 +194,3 @@ def load_env(cls: type[C], environ: Mapping[str, str] | None = None) -> C:
         if exc.field in names:
             raise ConfigError(names[exc.field], exc.reason) from None
         raise
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def dump_dict(config: ClientConfig) -> dict[str, Any]:
-    """
-    The config as plain data in our YAML shape; keys are never written.
-
-    Raises:
-        ConfigError: A provider carries a literal ``api_key``, or ``shared_state.url``
-            carries a password.
-    """
-    for i, p in enumerate(config.providers):
-        if p.api_key is not None:
-            raise ConfigError(
-                f"providers.{i}.api_key",
-                "a literal key is never written out; use api_key_env",
-            )
-    data = config.model_dump(mode="python", exclude={"shared_state"})
-    for p in data["providers"]:
-        p.pop("api_key", None)
-    if config.shared_state is not None:
-        url = config.shared_state.url.get_secret_value()
-        if urlsplit(url).password is not None:
-            raise ConfigError(
-                "shared_state.url",
-                "carries a password, which is never written out; put the URL in a"
-                " secret and leave the password out of the file",
-            )
-        data["shared_state"] = {
-            "url": url,
-            "prefix": config.shared_state.prefix,
-            "timeout": config.shared_state.timeout,
-        }
-    return _plain(data)  # type: ignore[no-any-return]

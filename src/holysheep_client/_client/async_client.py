@@ -12,56 +12,28 @@ from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from ._clock import SYSTEM_CLOCK
-from ._config import ClientConfig
-from ._core import CallRecord, ClientCore, Flavor
-from ._failover import FailoverPlan
-from ._hooks import ClientHook, RouteDecision
-from ._models import ChatResponse, Health
-from ._protocols import ChatRequestSpec, check_messages
-from ._types import AsyncTransport, Clock
-from .errors import (
-    BadRequestError,
+from .._clock import SYSTEM_CLOCK
+from .._config import ClientConfig
+from .._models import ChatResponse, Health
+from .._observe.details import RouteDecision
+from .._observe.hooks import ClientHook
+from .._protocols import ChatRequestSpec
+from .._routing.failover import FailoverPlan
+from .._types import AsyncTransport, Clock
+from ..errors import (
     HolySheepError,
     NotFoundError,
     map_transport_errors,
 )
+from .base import CallRecord, ClientCore, Flavor
+from .spec import build_spec
 
 if TYPE_CHECKING:
     import httpx2
 
-    from ._streaming import AsyncChatStream
+    from .async_stream import AsyncChatStream
 
-__all__ = ["AsyncClient", "build_spec"]
-
-
-def build_spec(
-    messages: Sequence[Mapping[str, Any]],
-    *,
-    model: str,
-    max_tokens: int,
-    temperature: float | None,
-    stream: bool,
-    extra: Mapping[str, Any] | None,
-) -> ChatRequestSpec:
-    """
-    Validate the arguments of a chat call into a `ChatRequestSpec`.
-
-    Raises:
-        BadRequestError: Naming the argument that is wrong (raised locally, no status).
-    """
-    msgs = check_messages(messages)
-    if not isinstance(model, str) or not model:
-        raise BadRequestError("model: expected a non-empty model id or alias")
-    if (
-        isinstance(max_tokens, bool)
-        or not isinstance(max_tokens, int)
-        or max_tokens < 1
-    ):
-        raise BadRequestError("max_tokens: expected an integer >= 1")
-    if temperature is not None and not 0 <= temperature <= 2:
-        raise BadRequestError("temperature: expected a number between 0 and 2")
-    return ChatRequestSpec(model, msgs, max_tokens, temperature, stream, extra)
+__all__ = ["AsyncClient"]
 
 
 @contextlib.asynccontextmanager
@@ -367,7 +339,7 @@ class AsyncClient:
         Raises:
             BadRequestError: The arguments are invalid.
         """
-        from ._streaming import AsyncChatStream
+        from .async_stream import AsyncChatStream
 
         spec = build_spec(
             messages,
@@ -451,7 +423,7 @@ class AsyncClient:
         """
         import httpx2
 
-        from ._transports import SharedAsyncTransport
+        from .._transports.base import SharedAsyncTransport
 
         self._core.provider_config(provider)
         return httpx2.AsyncClient(

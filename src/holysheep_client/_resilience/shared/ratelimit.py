@@ -21,12 +21,13 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from .._clock import SYSTEM_CLOCK
-from .._hooks import HookDispatcher
-from .._types import EXT_DEADLINE, AsyncTransport, Clock, SyncTransport
-from ..errors import RateLimitError
-from .ratelimit import RateLimiter, RateLimitTransport
-from .shared_store import Script, SharedStore
+from ..._clock import SYSTEM_CLOCK
+from ..._observe.dispatch import HookDispatcher
+from ..._transports.extensions import EXT_DEADLINE
+from ..._types import AsyncTransport, Clock, SyncTransport
+from ...errors import RateLimitError
+from ..ratelimit import RateLimiter, RateLimitTransport
+from .store import Script, SharedStore
 
 if TYPE_CHECKING:
     import httpx2

@@ -9,7 +9,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
-from ._config import MigrationConfig, RollbackConfig
+from .._config import MigrationConfig, RollbackConfig
 
 __all__ = ["PhasePosition", "RollbackWindow", "phase_at"]
 

@@ -10,12 +10,12 @@ import random
 import threading
 from collections.abc import Mapping
 
-from ._clock import SYSTEM_CLOCK
-from ._config import MigrationConfig
-from ._migration import PhasePosition, RollbackWindow, phase_at
-from ._models import MigrationStatus
-from ._types import Clock
-from .errors import ConfigError
+from .._clock import SYSTEM_CLOCK
+from .._config import MigrationConfig
+from .._models import MigrationStatus
+from .._types import Clock
+from ..errors import ConfigError
+from .migration import PhasePosition, RollbackWindow, phase_at
 
 __all__ = ["WeightedRouter", "rendezvous_pick", "weighted_pick"]
 

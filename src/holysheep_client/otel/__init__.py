@@ -44,18 +44,18 @@ from opentelemetry.trace import (
     TracerProvider,
 )
 
-from ._hooks import (
+from .._observe.details import (
     AttemptDetails,
-    BaseHook,
     BreakerTransition,
     RateLimitWaitDetails,
     RequestDetails,
     RetryDetails,
     RouteDecision,
 )
+from .._observe.hooks import BaseHook
 
 if TYPE_CHECKING:
-    from ._models import ChatResponse
+    from .._models import ChatResponse
 
 __all__ = ["METRICS", "OpenTelemetryHook"]
 
@@ -213,7 +213,7 @@ class OpenTelemetryHook(BaseHook):
         meter_provider: MeterProvider | None = None,
         capture_content: bool = False,
     ) -> None:
-        from . import __version__
+        from .. import __version__
 
         self.capture_content = capture_content
         # None: follow the global provider, which may be configured later.

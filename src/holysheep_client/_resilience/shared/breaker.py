@@ -25,24 +25,24 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from .._clock import SYSTEM_CLOCK
-from .._types import AsyncTransport, Clock, SyncTransport
-from ..errors import CircuitOpenError
-from .backoff import breaker_verdict
-from .breaker import (
-    EXT_SENT,
+from ..._clock import SYSTEM_CLOCK
+from ..._transports.extensions import EXT_SENT
+from ..._transports.observed import observe
+from ..._types import AsyncTransport, Clock, SyncTransport
+from ...errors import CircuitOpenError
+from ..backoff import breaker_verdict
+from ..breaker import (
     CircuitBreaker,
     CircuitBreakerTransport,
     Permit,
     _exception_verdict,
 )
-from .shared_store import Script, SharedStore
-from .streams import observe
+from .store import Script, SharedStore
 
 if TYPE_CHECKING:
     import httpx2
 
-    from .._config import BreakerConfig
+    from ..._config import BreakerConfig
 
 __all__ = ["SharedBreaker", "SharedCircuitBreakerTransport", "Ticket"]
 

@@ -9,22 +9,23 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from ._client import build_spec
-from ._clock import SYSTEM_CLOCK
-from ._config import ClientConfig
-from ._core import CallRecord, ClientCore, Flavor
-from ._failover import FailoverPlan
-from ._hooks import ClientHook
-from ._models import ChatResponse, Health, Usage
-from ._protocols import ChatRequestSpec
-from ._types import EXT_READ_TIMEOUT, Clock, SyncTransport
-from .errors import (
+from .._clock import SYSTEM_CLOCK
+from .._config import ClientConfig
+from .._models import ChatResponse, Health, Usage
+from .._observe.hooks import ClientHook
+from .._protocols import ChatRequestSpec
+from .._routing.failover import FailoverPlan
+from .._transports.extensions import EXT_READ_TIMEOUT
+from .._types import Clock, SyncTransport
+from ..errors import (
     APIConnectionError,
     HolySheepError,
     NotFoundError,
     StreamInterruptedError,
     map_transport_errors,
 )
+from .base import CallRecord, ClientCore, Flavor
+from .spec import build_spec
 
 if TYPE_CHECKING:
     import httpx2
@@ -236,7 +237,7 @@ class Client:
         """
         import httpx2
 
-        from ._transports import SharedSyncTransport
+        from .._transports.base import SharedSyncTransport
 
         self._core.provider_config(provider)
         return httpx2.Client(

@@ -10,21 +10,21 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .._clock import SYSTEM_CLOCK
-from .._hooks import AttemptDetails, HookDispatcher, logger
-from .._types import (
+from .._observe.details import AttemptDetails
+from .._observe.dispatch import HookDispatcher
+from .._observe.log import logger
+from .._types import AsyncTransport, Clock, SyncTransport
+from ..errors import map_exception
+from .base import Layer
+from .deadline import deadline_error
+from .extensions import (
     EXT_ATTEMPT,
     EXT_DEADLINE,
     EXT_READ_TIMEOUT,
+    EXT_SENT,
     EXT_TIMEOUT,
-    AsyncTransport,
-    Clock,
-    SyncTransport,
 )
-from ..errors import map_exception
-from .breaker import EXT_SENT
-from .deadline import deadline_error
-from .layer import Layer
-from .streams import wrap_response
+from .observed import wrap_response
 from .watchdog import watchdog
 
 if TYPE_CHECKING:

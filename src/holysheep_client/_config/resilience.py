@@ -1,0 +1,152 @@
+"""
+Retry, breaker, rate limit, pool, timeout and shared-state settings.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from ..errors import ConfigError
+from .base import ConfigModel, Duration
+
+__all__ = [
+    "BreakerConfig",
+    "PoolConfig",
+    "RateLimitConfig",
+    "RetryConfig",
+    "SharedStateConfig",
+    "TimeoutConfig",
+]
+
+
+class RetryConfig(ConfigModel):
+    """
+    How one provider's failed attempts are retried.
+
+    Attributes:
+        max_attempts: Attempts per provider per call, the first included.
+        initial_backoff: Cap of the first backoff, in seconds (doubled per retry).
+        max_backoff: Cap of any backoff, in seconds.
+        jitter: ``"full"`` draws each wait uniformly from [0, cap]; ``"none"`` waits the cap.
+        retry_on_status: Statuses that are retried (never 400/401/403/404/422).
+        respect_retry_after: Honour ``retry-after-ms`` / ``Retry-After``.
+        max_retry_after: A requested wait longer than this gives the provider up at once.
+        budget_ratio: Retries in the last 10 s may not exceed this share of calls...
+        budget_min_retries: ...plus this floor, so a quiet client can always retry.
+    """
+
+    max_attempts: int = Field(3, ge=1, le=20)
+    initial_backoff: Duration = 0.5
+    max_backoff: Duration = 8.0
+    jitter: Literal["full", "none"] = "full"
+    retry_on_status: tuple[int, ...] = (408, 409, 429, 500, 502, 503, 504, 529)
+    respect_retry_after: bool = True
+    max_retry_after: Duration = 60.0
+    budget_ratio: float = Field(0.2, ge=0)
+    budget_min_retries: int = Field(10, ge=0)
+
+    @field_validator("retry_on_status")
+    @classmethod
+    def _no_caller_errors(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        never = sorted({400, 401, 403, 404, 422} & set(v))
+        if never:
+            raise ValueError(
+                f"status {never[0]} is a caller error and is never retried"
+            )
+        if any(not 100 <= s <= 599 for s in v):
+            raise ValueError("statuses must be between 100 and 599")
+        return v
+
+    @model_validator(mode="after")
+    def _caps(self) -> Self:
+        if self.max_backoff < self.initial_backoff:
+            raise ConfigError("max_backoff", "must be at least initial_backoff")
+        return self
+
+
+class BreakerConfig(ConfigModel):
+    """
+    One circuit breaker per provider.
+
+    Attributes:
+        fail_max: Consecutive failed attempts that open the breaker.
+        reset_timeout: Seconds open before one trial call is let through.
+    """
+
+    fail_max: int = Field(10, ge=1)
+    reset_timeout: Duration = Field(60.0, gt=0)
+
+
+class RateLimitConfig(ConfigModel):
+    """
+    A per-provider request rate; the bucket holds at most one second's burst.
+
+    Attributes:
+        requests_per_second: The rate; ``None`` means unlimited.
+    """
+
+    requests_per_second: float | None = Field(100.0, gt=0)
+
+
+class PoolConfig(ConfigModel):
+    """
+    Connection pool limits of each provider's pool transport.
+    """
+
+    max_connections: int = Field(100, ge=1)
+    max_keepalive_connections: int = Field(50, ge=0)
+    keepalive_expiry: Duration = 5.0
+    http2: bool = False
+
+
+class TimeoutConfig(ConfigModel):
+    """
+    Timeouts, in seconds; ``None`` means no bound.
+
+    Attributes:
+        connect: Establishing a connection.
+        per_attempt: One HTTP attempt (each read waits at most this long).
+        total: The whole call: retries, waits, failovers and hedges.
+        first_token: A stream's wait for its first delta (then: fail over).
+        stream_idle: The longest gap between a stream's chunks (a stall is a break).
+    """
+
+    connect: Duration | None = 5.0
+    per_attempt: Duration | None = 30.0
+    total: Duration | None = None
+    first_token: Duration | None = None
+    stream_idle: Duration | None = None
+
+    @model_validator(mode="after")
+    def _positive(self) -> Self:
+        for name in ("connect", "per_attempt", "total", "first_token", "stream_idle"):
+            v = getattr(self, name)
+            if v is not None and v <= 0:
+                raise ConfigError(name, "must be greater than 0, or null for no bound")
+        return self
+
+
+class SharedStateConfig(ConfigModel):
+    """
+    Breaker state and rate limits shared by every process using the same url and prefix.
+
+    Attributes:
+        url: A ``redis://`` URL (its password, if any, is never logged).
+        prefix: The key prefix.
+        timeout: Seconds to wait for Redis before falling back to local state.
+    """
+
+    url: SecretStr
+    prefix: str = "holysheep:"
+    timeout: Duration = Field(0.05, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _redis(cls, v: SecretStr) -> SecretStr:
+        scheme = urlsplit(v.get_secret_value()).scheme
+        if scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("expected a redis://, rediss:// or unix:// URL")
+        return v

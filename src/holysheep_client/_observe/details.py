@@ -1,0 +1,118 @@
+"""
+The frozen details objects hooks receive; none carries a request header, so no key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = [
+    "AttemptDetails",
+    "BreakerTransition",
+    "RateLimitWaitDetails",
+    "RequestDetails",
+    "RetryDetails",
+    "RouteDecision",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptDetails:
+    """
+    One HTTP attempt, reported when it ends (headers received, or it failed).
+
+    Attributes:
+        provider: The provider's name.
+        attempt: 1-based attempt number on this provider within the call.
+        method: HTTP method.
+        url: The URL (keys travel in headers, never here).
+        status_code: The status, or ``None`` when no response came.
+        error: The class name of the error, or ``None``.
+        started_at: Wall-clock start, for spans with explicit timestamps.
+        duration: Seconds from send to headers (or failure).
+    """
+
+    provider: str
+    attempt: int
+    method: str
+    url: str
+    status_code: int | None
+    error: str | None
+    started_at: datetime
+    duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class RetryDetails:
+    """
+    A retry about to be slept on: ``wait`` seconds before attempt ``attempt + 1``.
+    """
+
+    provider: str
+    attempt: int
+    wait: float
+    reason: str
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerTransition:
+    """
+    A circuit breaker changed state.
+    """
+
+    provider: str
+    old_state: str
+    new_state: str
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitWaitDetails:
+    """
+    A call waited for rate-limit or concurrency capacity.
+    """
+
+    provider: str | None
+    kind: str
+    waited: float
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDecision:
+    """
+    The router chose a provider for a hop of a call.
+
+    Attributes:
+        provider: The chosen provider.
+        hop: 0 for the primary, 1+ for failovers.
+        reason: ``"weighted"``, ``"sticky"``, ``"failover"``, ``"hedge"``, ``"resume"``,
+            or ``"context_fallback"``.
+        previous_error: The class name of the error that caused a failover.
+    """
+
+    provider: str
+    hop: int
+    reason: str
+    previous_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestDetails:
+    """
+    A whole call finished, successfully or not.
+    """
+
+    operation: str
+    requested_model: str
+    response_model: str | None
+    provider: str | None
+    attempts: int
+    latency: float
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+    error: str | None
+    stream: bool = False
+    time_to_first_token: float | None = None
+    finish_reason: str | None = None
