@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from shells import SHELLS, Shell
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
@@ -25,3 +27,9 @@ def shared_dir() -> Path:
             "../shared/ is not beside this clone (CI has it; a user's clone does not)"
         )
     return SHARED
+
+
+@pytest.fixture(params=SHELLS)
+def shell(request: pytest.FixtureRequest) -> Shell:
+    """The client a behaviour test runs on: AsyncClient, then Client."""
+    return Shell(request.param)

@@ -52,16 +52,17 @@ def config(url: str = "http://127.0.0.1:9/v1", **kw: Any) -> ClientConfig:
 @pytest.mark.parametrize("flavor", ["httpx2", "httpx"])
 @pytest.mark.parametrize("sync", [False, True], ids=["async", "sync"])
 def test_pool_transport_carries_the_pool_limits(flavor: str, sync: bool) -> None:
-    """The pool transport is the flavor's HTTP transport with our limits."""
+    """The pool transport is the flavor's httpcore pool with our limits."""
+    import httpcore
+    import httpcore2
+
     pool = PoolConfig(
         max_connections=7, max_keepalive_connections=3, keepalive_expiry=9
     )
     transport = build_pool_transport(pool, sync=sync, flavor=flavor)  # type: ignore[arg-type]
-    lib = httpx2 if flavor == "httpx2" else httpx
-    assert isinstance(
-        transport._transport, lib.HTTPTransport if sync else lib.AsyncHTTPTransport
-    )
-    inner = transport._transport._pool
+    core = httpcore2 if flavor == "httpx2" else httpcore
+    inner = transport._pool
+    assert isinstance(inner, core.ConnectionPool if sync else core.AsyncConnectionPool)
     assert (inner._max_connections, inner._max_keepalive_connections) == (7, 3)
     assert inner._keepalive_expiry == 9
     assert repr(transport) == (

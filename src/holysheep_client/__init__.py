@@ -10,7 +10,8 @@ from importlib.metadata import version as _version
 from ._client.async_client import AsyncClient
 from ._client.async_stream import AsyncChatStream
 from ._client.http_client import build_http_client
-from ._client.sync_client import ChatStream, Client
+from ._client.sync_client import Client
+from ._client.sync_stream import ChatStream
 from ._config import (
     BreakerConfig,
     ClientConfig,

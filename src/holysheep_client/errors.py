@@ -311,9 +311,6 @@ def _upstream_classes() -> list[tuple[type[BaseException], type[APIConnectionErr
     return pairs
 
 
-_PAIRS: list[tuple[type[BaseException], type[APIConnectionError]]] | None = None
-
-
 def map_exception(
     exc: BaseException, *, provider: str | None = None
 ) -> HolySheepError | None:
@@ -327,12 +324,11 @@ def map_exception(
     Returns:
         The exception to raise instead (the caller chains it with ``from exc``).
     """
-    global _PAIRS
     if isinstance(exc, HolySheepError):
         return None
-    if _PAIRS is None:
-        _PAIRS = _upstream_classes()
-    for upstream, ours in _PAIRS:
+    from ._runtime import RUNTIME
+
+    for upstream, ours in RUNTIME.cached("upstream-errors", _upstream_classes):
         if isinstance(exc, upstream):
             what = type(exc).__name__
             where = f" calling provider {provider!r}" if provider else ""

@@ -322,25 +322,38 @@ async def test_a_body_closed_early_is_no_verdict() -> None:
     assert breaker.would_admit()
 
 
-def test_reported_stream_failures_and_successes_count() -> None:
-    """report_stream_failure trips like an attempt; report_stream_success closes a half-open one."""
-    clock, state, hooks, _ = setup(fail_max=2, reset=10.0)
-    provider = state.providers["p"]
-    provider.report_stream_failure()
-    provider.report_stream_success()
-    provider.report_stream_failure()
-    assert provider.breaker.state == "closed"
-    provider.report_stream_failure()
-    assert provider.breaker.state == "open"
-    provider.report_stream_failure()  # ignored while open
-    provider.report_stream_success()
-    assert provider.breaker.state == "open"
+@pytest.mark.anyio
+async def test_a_deferred_body_is_judged_by_its_reader() -> None:
+    """A reader that defers the verdict decides it: bad opens the breaker, good closes it."""
+    from holysheep_client._transports.observed import observed
+
+    clock, state, hooks, cfg = setup(fail_max=1, reset=10.0)
+
+    class Body(httpx2.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b"data: 1\n\n"
+
+    t = stack(
+        cfg, lambda r: httpx2.Response(200, stream=Body()), clock=clock, state=state
+    )
+    breaker = state.providers["p"].breaker
+
+    async def read(verdict: bool) -> None:
+        response = await t.handle_async_request(request())
+        body = observed(response)
+        assert body is not None
+        body.defer()
+        while await body.read_async() is not None:
+            pass
+        assert breaker.state == ("closed" if verdict is False else "half_open")
+        body.settle(verdict)
+        await response.aclose()
+
+    await read(False)  # read to the end, yet judged bad (say, no end marker)
+    assert breaker.state == "open"
     clock.advance(10.0)
-    permit = provider.breaker.admit()
-    provider.report_stream_success()
-    assert provider.breaker.state == "closed"
-    provider.breaker.record(permit, False)  # stale: admitted before the close
-    assert provider.breaker.state == "closed"
+    await read(True)
+    assert breaker.state == "closed"
     assert hooks.breakers == [
         ("closed", "open"),
         ("open", "half_open"),

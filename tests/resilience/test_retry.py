@@ -312,16 +312,16 @@ async def test_no_backoff_skips_sleeps_and_caps_attempts() -> None:
 
 def test_no_backoff_nests_and_restores_the_previous_setting() -> None:
     """Leaving an inner no_backoff block puts the outer one back."""
-    from holysheep_client._resilience import retry
+    from holysheep_client._runtime import RUNTIME
 
-    assert retry._no_backoff is None
+    assert RUNTIME.no_backoff is None
     with no_backoff():
-        outer = retry._no_backoff
+        outer = RUNTIME.no_backoff
         with no_backoff(attempts=1):
-            assert retry._no_backoff is not None
-            assert retry._no_backoff.attempts == 1
-        assert retry._no_backoff is outer
-    assert retry._no_backoff is None
+            assert RUNTIME.no_backoff is not None
+            assert RUNTIME.no_backoff.attempts == 1
+        assert RUNTIME.no_backoff is outer
+    assert RUNTIME.no_backoff is None
     with pytest.raises(ValueError, match="at least 1"), no_backoff(attempts=0):
         pass
 

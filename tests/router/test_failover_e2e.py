@@ -11,7 +11,6 @@ from router_helpers import two_providers
 
 from holysheep_client import (
     APIError,
-    AsyncClient,
     BadRequestError,
     BreakerConfig,
     ClientConfig,
@@ -21,6 +20,7 @@ from holysheep_client import (
     TimeoutConfig,
 )
 from holysheep_client.testing import FakeServer, Fault
+from shells import Shell
 
 MSGS = [{"role": "system", "content": "terse"}, {"role": "user", "content": "hi"}]
 
@@ -53,13 +53,14 @@ def chat_count(server: FakeServer) -> int:
 )
 async def test_failover_triggers(
     servers: dict[str, FakeServer],
+    shell: Shell,
     fault: Fault,
     config_kw: dict[str, Any],
     hs_requests: int,
 ) -> None:
     """Each failover trigger moves the call to legacy, after the retries it deserves."""
     servers["holysheep"].set_faults([fault])
-    async with AsyncClient(two_providers(servers, **config_kw)) as client:
+    async with shell.client(two_providers(servers, **config_kw)) as client:
         r = await client.chat(messages=MSGS, model="deepseek-v3.2")
     assert r.provider == "legacy"
     assert r.attempts == hs_requests + 1
@@ -69,7 +70,7 @@ async def test_failover_triggers(
 
 @pytest.mark.anyio
 async def test_open_breaker_fails_over_without_io(
-    servers: dict[str, FakeServer],
+    servers: dict[str, FakeServer], shell: Shell
 ) -> None:
     """Once holysheep's breaker is open, calls go to legacy with no request to holysheep."""
     servers["holysheep"].set_faults([Fault("status", status=503)])
@@ -78,7 +79,7 @@ async def test_open_breaker_fails_over_without_io(
         circuit_breaker=BreakerConfig(fail_max=2, reset_timeout=60),
         retry=RetryConfig(max_attempts=2, initial_backoff=0, max_backoff=0),
     )
-    async with AsyncClient(cfg) as client:
+    async with shell.client(cfg) as client:
         await client.chat(messages=MSGS, model="m")
         assert client.health().providers["holysheep"].breaker == "open"
         before = chat_count(servers["holysheep"])
@@ -94,11 +95,11 @@ async def test_open_breaker_fails_over_without_io(
     ids=["400", "404", "422"],
 )
 async def test_no_failover_on_caller_errors(
-    servers: dict[str, FakeServer], status: int, cls: type[APIError]
+    servers: dict[str, FakeServer], shell: Shell, status: int, cls: type[APIError]
 ) -> None:
     """400/404/422 are raised at once: no retry, no failover."""
     servers["holysheep"].set_faults([Fault("status", status=status)])
-    async with AsyncClient(two_providers(servers)) as client:
+    async with shell.client(two_providers(servers)) as client:
         with pytest.raises(cls):
             await client.chat(messages=MSGS, model="m")
     assert chat_count(servers["holysheep"]) == 1
@@ -107,12 +108,12 @@ async def test_no_failover_on_caller_errors(
 
 @pytest.mark.anyio
 async def test_context_length_reaches_the_larger_model_once(
-    servers: dict[str, FakeServer],
+    servers: dict[str, FakeServer], shell: Shell
 ) -> None:
     """A context-length error is retried once with the larger alias, never resent unchanged."""
     servers["holysheep"].set_faults([Fault("context_length", match_model="small")])
     cfg: ClientConfig = two_providers(servers, context_fallbacks={"small": "big"})
-    async with AsyncClient(cfg) as client:
+    async with shell.client(cfg) as client:
         r = await client.chat(messages=MSGS, model="small")
     models = [q.model for q in servers["holysheep"].requests() if q.endpoint == "chat"]
     assert models == ["small", "big-model"]
@@ -122,11 +123,11 @@ async def test_context_length_reaches_the_larger_model_once(
 
 @pytest.mark.anyio
 async def test_context_length_without_fallback_is_raised(
-    servers: dict[str, FakeServer],
+    servers: dict[str, FakeServer], shell: Shell
 ) -> None:
     """Without a context fallback the ContextLengthError reaches the caller, no failover."""
     servers["holysheep"].set_faults([Fault("context_length")])
-    async with AsyncClient(two_providers(servers)) as client:
+    async with shell.client(two_providers(servers)) as client:
         with pytest.raises(ContextLengthError):
             await client.chat(messages=MSGS, model="small")
     assert chat_count(servers["legacy"]) == 0

@@ -14,13 +14,13 @@ import pytest
 from router_helpers import two_providers
 
 from holysheep_client import (
-    AsyncClient,
     MigrationConfig,
     MigrationPhase,
     RetryConfig,
     RollbackConfig,
 )
 from holysheep_client.testing import FakeClock, FakeServer, Fault
+from shells import Shell
 
 MSGS = [{"role": "user", "content": "translate: hello"}]
 
@@ -43,14 +43,16 @@ def migration(clock: FakeClock, min_requests: int = 20) -> MigrationConfig:
 
 
 @pytest.mark.anyio
-async def test_phases_move_traffic_by_the_clock(servers: dict[str, FakeServer]) -> None:
+async def test_phases_move_traffic_by_the_clock(
+    servers: dict[str, FakeServer], shell: Shell
+) -> None:
     """Each phase sends its share of keyed calls to the target, 0 before the start."""
     clock = FakeClock()
     cfg = two_providers(
         servers, holysheep_weight=0, legacy_weight=100, migration=migration(clock)
     )
     shares = []
-    async with AsyncClient(cfg, clock=clock, rng=random.Random(1)) as client:
+    async with shell.client(cfg, clock=clock, rng=random.Random(1)) as client:
         for hours in (0, 2, 26, 74, 100):
             clock.set(cfg.migration.started_at + timedelta(hours=hours - 1))  # type: ignore[union-attr]
             served: Counter[str] = Counter()
@@ -66,7 +68,7 @@ async def test_phases_move_traffic_by_the_clock(servers: dict[str, FakeServer]) 
 
 @pytest.mark.anyio
 async def test_rollback_after_the_threshold_and_only_then(
-    servers: dict[str, FakeServer],
+    servers: dict[str, FakeServer], shell: Shell
 ) -> None:
     """A failing target is rolled back once min_requests outcomes exceed the error rate."""
     clock = FakeClock()
@@ -81,7 +83,7 @@ async def test_rollback_after_the_threshold_and_only_then(
     servers["holysheep"].set_faults(
         [Fault("status", status=503, probability=0.5)], seed=3
     )
-    async with AsyncClient(cfg, clock=clock, rng=random.Random(2)) as client:
+    async with shell.client(cfg, clock=clock, rng=random.Random(2)) as client:
         assert client.health().providers["holysheep"].weight == 75
         primary_target = 0
         i = 0

@@ -85,8 +85,10 @@ async def test_killing_redis_mid_run_loses_no_call(
 ) -> None:
     """Redis killed while calls run: every call succeeds, one WARNING, and it reconnects by itself."""
     fake = FakeProvider()
+    # A generous Redis timeout: on a loaded machine a 50 ms one can expire while
+    # Redis is up, which is a second (true) outage, not what this test is about.
     stack, state = fake_stack(
-        make_config(redis_server.url, rate=2000, prefix="kill:"), fake
+        make_config(redis_server.url, rate=2000, prefix="kill:", timeout=0.5), fake
     )
     assert state.shared is not None
     state.shared.retry_interval = 0.2

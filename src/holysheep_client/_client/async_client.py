@@ -1,59 +1,108 @@
 """
-AsyncClient: chat, stream, models, verify, health, set_weights over the router.
+AsyncClient: the asyncio shell over `BaseClient`; it only sends and waits.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from .._clock import SYSTEM_CLOCK
 from .._config import ClientConfig
-from .._models import ChatResponse, Health
-from .._observe.details import RouteDecision
+from .._models import ChatResponse
 from .._observe.hooks import ClientHook
 from .._protocols import ChatRequestSpec
+from .._resilience.stack import build_transport_stack
 from .._routing.failover import FailoverPlan
+from .._routing.hedging import HedgeRace
+from .._transports.observed import observed
 from .._types import AsyncTransport, Clock
-from ..errors import (
-    HolySheepError,
-    NotFoundError,
-    map_transport_errors,
-)
-from .base import CallRecord, ClientCore, Flavor
+from ..errors import HolySheepError, NotFoundError
+from .async_stream import AsyncChatStream
+from .base import BaseClient, Call, Flavor
 from .spec import build_spec
 
 if TYPE_CHECKING:
     import httpx2
 
-    from .async_stream import AsyncChatStream
+__all__ = ["AsyncClient", "read_body_async", "send_async"]
 
-__all__ = ["AsyncClient"]
+T = TypeVar("T")
 
 
-@contextlib.asynccontextmanager
-async def _bounded(
-    seconds: float | None, core: ClientCore, provider: str
-) -> AsyncIterator[None]:
+async def read_body_async(response: httpx2.Response) -> bytes:
     """
-    Bound a body read by the time left; expiry becomes `APITimeoutError`.
+    A response's whole body, read through its observed stream, then closed.
     """
-    if seconds is None:
-        yield
-        return
+    stream = observed(response)
     try:
-        async with asyncio.timeout(seconds):
-            yield
-    except TimeoutError:
-        raise core.timeout_error(provider) from None
+        if stream is None:
+            return response.content
+        chunks = []
+        while (chunk := await stream.read_async()) is not None:
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        await response.aclose()
 
 
-class AsyncClient:
+async def send_async(
+    walk: FailoverPlan,
+    race: HedgeRace | None,
+    hop: Callable[[str, ChatRequestSpec], Awaitable[T]],
+    discard: Callable[[T], Awaitable[None]] | None = None,
+) -> T:
+    """
+    Run ``hop`` over the failover plan, hedged when ``race`` is given.
+
+    The first success wins; the other racers' tasks are cancelled, and a racer
+    that also succeeded is handed to ``discard``.
+    """
+    if race is None:
+        while (name := walk.next()) is not None:
+            try:
+                return await hop(name, walk.spec)
+            except HolySheepError as err:
+                walk.failed(name, err)
+        raise walk.final_error()
+    tasks: dict[asyncio.Task[T], str] = {}
+
+    def launch(name: str | None) -> None:
+        if name is not None:
+            tasks[asyncio.ensure_future(hop(name, walk.spec))] = name
+
+    launch(race.start())
+    try:
+        while tasks:
+            done, _ = await asyncio.wait(
+                tasks, timeout=race.wait(), return_when=asyncio.FIRST_COMPLETED
+            )
+            if not done:
+                launch(race.timed_out())
+                continue
+            names = {task: tasks.pop(task) for task in done}
+            won = [task for task in done if task.exception() is None]
+            if won:
+                for extra in won[1:]:
+                    if discard is not None:
+                        await discard(extra.result())
+                return won[0].result()
+            for task, name in names.items():
+                exc = task.exception()
+                assert exc is not None
+                launch(race.failed(name, exc, len(tasks)))
+        raise race.final_error()
+    finally:
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class AsyncClient(BaseClient[AsyncTransport]):
     """
     The asynchronous client: one resilience stack per provider under a weighted router.
 
@@ -74,6 +123,8 @@ class AsyncClient:
         ```
     """
 
+    _kind = "AsyncClient"
+
     def __init__(
         self,
         config: ClientConfig,
@@ -84,29 +135,20 @@ class AsyncClient:
         transports: Mapping[str, AsyncTransport] | None = None,
         flavor: Flavor = "httpx2",
     ) -> None:
-        if not isinstance(config, ClientConfig):
-            raise TypeError("config: expected a ClientConfig")
-        self._core = ClientCore(
+        super().__init__(
             config,
-            sync=False,
-            flavor=flavor,
             clock=clock,
             rng=rng,
             hooks=hooks,
             transports=transports,
+            flavor=flavor,
         )
-        self._closed = False
 
-    def __repr__(self) -> str:
-        names = ",".join(self._core.providers)
-        return f"<AsyncClient providers={names} flavor={self._core.flavor}>"
-
-    @property
-    def config(self) -> ClientConfig:
-        """
-        The configuration this client was built from.
-        """
-        return self._core.config
+    def _stack(self, name: str, inner: AsyncTransport | None) -> AsyncTransport:
+        return build_transport_stack(
+            self._config, name, state=self._state, sync=False, flavor=self._flavor,
+            clock=self._clock, rng=self._rng, hooks=self._hooks, inner=inner,
+        )  # fmt: skip
 
     async def __aenter__(self) -> Self:
         return self
@@ -123,13 +165,10 @@ class AsyncClient:
         """
         Close every provider's connection pool.
         """
-        if self._closed:
-            return
-        self._closed = True
-        for stack in self._core.stacks.values():
-            await stack.aclose()
-
-    # -- chat ----------------------------------------------------------------------
+        if not self._closed:
+            self._closed = True
+            for stack in self._stacks.values():
+                await stack.aclose()
 
     async def chat(
         self,
@@ -161,162 +200,31 @@ class AsyncClient:
             AllProvidersFailedError: Two or more providers were tried and all failed.
             HolySheepError: With one candidate provider, its own typed error.
         """
-        core = self._core
         spec = build_spec(
-            messages,
-            model=model,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            stream=False,
-            extra=extra,
-        )
-        started = core.clock.monotonic()
-        deadline = core.deadline()
-        record = CallRecord()
-        plan = core.router.plan(route_key)
+            messages, model=model, max_tokens=max_tokens, temperature=temperature,
+            stream=False, extra=extra,
+        )  # fmt: skip
+        call = self._begin(spec, route_key)
         response: ChatResponse | None = None
         error: BaseException | None = None
-        scope = core.hooks.call("chat", model, spec.messages).attach()
+        call.scope.attach()
         try:
-            if core.config.hedging is not None and len(plan) > 1:
-                response = await self._hedged(plan, spec, deadline, record, started)
-            else:
-                response = await self._sequential(plan, spec, deadline, record, started)
+            walk = self._walk(call)
+            response = await send_async(
+                walk, self._race(call, walk), lambda n, s: self._hop(call, n, s)
+            )
             return response
         except BaseException as exc:
             error = exc
             raise
         finally:
-            if not isinstance(error, asyncio.CancelledError):
-                served = response.provider if response else None
-                core.target_outcome(plan[0], served, core.clock.monotonic() - started)
-            core.report(
-                operation="chat",
-                model=model,
-                started=started,
-                record=record,
-                response=response,
-                error=error,
-            )
-            scope.finish(error, response)
+            self._finish(call, response, error)
 
-    async def _hop(
-        self,
-        name: str,
-        spec: ChatRequestSpec,
-        deadline: float | None,
-        record: CallRecord,
-        started: float,
-    ) -> ChatResponse:
-        core = self._core
-        sent = core.spec_for(name, spec)
-        request = core.chat_request(name, sent, deadline=deadline, record=record)
-        response = await core.stacks[name].handle_async_request(request)
-        try:
-            with map_transport_errors(name):
-                async with _bounded(core.remaining(deadline), core, name):
-                    body = await response.aread()
-        finally:
-            await response.aclose()
-        if response.status_code >= 300:
-            raise core.error_from(name, response, body)
-        parsed = core.parse(name, response, body)
-        return core.result(
-            name, parsed, sent_model=sent.model, started=started, record=record
-        )
-
-    async def _sequential(
-        self,
-        plan: list[str],
-        spec: ChatRequestSpec,
-        deadline: float | None,
-        record: CallRecord,
-        started: float,
-    ) -> ChatResponse:
-        walk = FailoverPlan(self._core, plan, spec, deadline=deadline)
-        while (name := walk.next()) is not None:
-            try:
-                return await self._hop(name, walk.spec, deadline, record, started)
-            except HolySheepError as err:
-                walk.failed(name, err)
-        raise walk.final_error()
-
-    async def _hedged(
-        self,
-        plan: list[str],
-        spec: ChatRequestSpec,
-        deadline: float | None,
-        record: CallRecord,
-        started: float,
-    ) -> ChatResponse:
-        core = self._core
-        assert core.config.hedging is not None
-        delay = core.hedge_delay()
-        hedges_left = core.config.hedging.max_hedges
-        tasks: dict[asyncio.Task[ChatResponse], str] = {}
-        errors: list[BaseException] = []
-        nxt = 0
-
-        def launch(reason: str) -> None:
-            nonlocal nxt
-            name = plan[nxt]
-            nxt += 1
-            if reason != "primary":
-                core.hooks.route(RouteDecision(name, nxt - 1, reason))
-            task = asyncio.ensure_future(
-                self._hop(name, spec, deadline, record, started)
-            )
-            tasks[task] = name
-
-        launch("primary")
-        try:
-            while tasks:
-                can_hedge = hedges_left > 0 and nxt < len(plan)
-                wait = delay if can_hedge else None
-                left = core.remaining(deadline)
-                if left is not None:
-                    wait = left if wait is None else min(wait, left)
-                done, _ = await asyncio.wait(
-                    tasks, timeout=wait, return_when=asyncio.FIRST_COMPLETED
-                )
-                if not done:
-                    if core.expired(deadline):
-                        raise core.timeout_error(plan[0])
-                    if can_hedge and core.state.budget.try_spend():
-                        hedges_left -= 1
-                        launch("hedge")
-                    else:
-                        hedges_left = 0
-                    continue
-                for task in done:
-                    name = tasks.pop(task)
-                    exc = task.exception()
-                    if exc is None:
-                        return task.result()
-                    core.count(name, ok=False)
-                    verdict = core.verdict(exc, spec.model)
-                    if verdict == "context_fallback":
-                        alias = core.config.context_fallbacks[spec.model]
-                        return await self._sequential(
-                            core.fallback_plan(alias, plan),
-                            replace(spec, model=alias),
-                            deadline,
-                            record,
-                            started,
-                        )
-                    if verdict == "raise":
-                        raise exc
-                    errors.append(exc)
-                if not tasks and nxt < len(plan):
-                    if core.expired(deadline):
-                        raise core.timeout_error(plan[nxt])
-                    launch("failover")
-            raise core.final_error(errors)
-        finally:
-            for task in tasks:
-                task.cancel()
-            if tasks:
-                await asyncio.gather(*tasks, return_exceptions=True)
+    async def _hop(self, call: Call, name: str, spec: ChatRequestSpec) -> ChatResponse:
+        request, sent = self._request(call, name, spec)
+        response = await self._stacks[name].handle_async_request(request)
+        body = await read_body_async(response)
+        return self._answer(call, name, sent, response, body)
 
     def stream(
         self,
@@ -339,19 +247,11 @@ class AsyncClient:
         Raises:
             BadRequestError: The arguments are invalid.
         """
-        from .async_stream import AsyncChatStream
-
         spec = build_spec(
-            messages,
-            model=model,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            stream=True,
-            extra=extra,
-        )
-        return AsyncChatStream(self._core, spec, route_key=route_key, resume=resume)
-
-    # -- the rest --------------------------------------------------------------------
+            messages, model=model, max_tokens=max_tokens, temperature=temperature,
+            stream=True, extra=extra,
+        )  # fmt: skip
+        return AsyncChatStream(self, spec, route_key=route_key, resume=resume)
 
     async def models(self, provider: str | None = None) -> list[str]:
         """
@@ -364,21 +264,11 @@ class AsyncClient:
             ConfigError: No provider has that name.
             APIError: The provider answered with an error.
         """
-        core = self._core
-        name = provider or next(iter(core.providers))
-        core.provider_config(name)
-        deadline = core.deadline()
-        request = core.get_request(name, "/models", deadline=deadline)
-        response = await core.stacks[name].handle_async_request(request)
-        try:
-            with map_transport_errors(name):
-                async with _bounded(core.remaining(deadline), core, name):
-                    body = await response.aread()
-        finally:
-            await response.aclose()
-        if response.status_code >= 300:
-            raise core.error_from(name, response, body)
-        return core.protocols[name].parse_models(body, provider=name)
+        name = self._models_provider(provider)
+        request = self._get_request(name, "/models")
+        response = await self._stacks[name].handle_async_request(request)
+        body = await read_body_async(response)
+        return self._models(name, response, body)
 
     async def verify(self, provider: str | None = None) -> None:
         """
@@ -390,26 +280,11 @@ class AsyncClient:
             AuthenticationError: A provider rejected its key.
             HolySheepError: Any other failure to reach or use a provider.
         """
-        for name in [provider] if provider else list(self._core.providers):
+        for name in [provider] if provider else list(self._providers):
             try:
                 await self.models(name)
             except NotFoundError:
                 continue
-
-    def health(self) -> Health:
-        """
-        Breaker states, effective weights, counters and the migration status.
-        """
-        return self._core.health()
-
-    def set_weights(self, weights: Mapping[str, float]) -> None:
-        """
-        Override the routing weights by hand (pauses a migration, clears a rollback).
-
-        Raises:
-            ConfigError: An unknown provider, a negative weight, or all weights 0.
-        """
-        self._core.router.set_weights(weights)
 
     def http_client(self, provider: str) -> httpx2.AsyncClient:
         """
@@ -425,8 +300,8 @@ class AsyncClient:
 
         from .._transports.base import SharedAsyncTransport
 
-        self._core.provider_config(provider)
+        self._config.provider(provider)
         return httpx2.AsyncClient(
-            transport=SharedAsyncTransport(self._core.stacks[provider]),  # type: ignore[arg-type]
+            transport=SharedAsyncTransport(self._stacks[provider]),  # type: ignore[arg-type]
             timeout=None,
         )

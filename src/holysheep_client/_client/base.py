@@ -1,49 +1,53 @@
 """
-What the sync and async clients share: request building, answer parsing, error
-classification, per-provider counters and the router. No I/O here.
+BaseClient: everything `Client` and `AsyncClient` share, with no I/O.
+
+As in httpx's ``_client.py``, the base does the work that does not wait: building
+requests, parsing answers into responses, classifying errors, counting, the
+report at the end of a call, health and weights. The two shells differ only in
+how they send and wait.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-from .._config import ClientConfig, ProviderConfig
+from .._config import ClientConfig
 from .._cost import PriceTable
 from .._models import ChatResponse, Health, ProviderHealth, Usage
 from .._observe.details import RequestDetails
-from .._observe.dispatch import HookDispatcher
+from .._observe.dispatch import CallScopes, HookDispatcher
 from .._observe.hooks import ClientHook
+from .._observe.log import logger
 from .._protocols import ChatRequestSpec, ParsedChat, WireProtocol, protocol_for
+from .._resilience.state import StackState
+from .._routing.failover import FailoverPlan, FailoverPolicy
+from .._routing.hedging import HedgeRace, hedge_delay
 from .._routing.router import WeightedRouter
-from .._transports.extensions import EXT_CALL, EXT_DEADLINE, EXT_PROVIDER
-from .._types import Clock
-from ..errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    CircuitOpenError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    ServerError,
+from .._transports.deadline import Abort
+from .._transports.extensions import (
+    EXT_ABORT,
+    EXT_CALL,
+    EXT_DEADLINE,
+    EXT_FIRST_BY,
+    EXT_PROVIDER,
+    EXT_RETRY_AFTER,
 )
+from .._types import AsyncTransport, Clock, SyncTransport
+from ..errors import APIError
 
 if TYPE_CHECKING:
     import httpx2
 
-    from .._resilience.state import StackState
-
-__all__ = ["CallRecord", "ClientCore", "Flavor", "Verdict"]
+__all__ = ["BaseClient", "Call", "CallRecord", "Flavor"]
 
 Flavor = Literal["httpx2", "httpx"]
-Verdict = Literal["failover", "raise", "context_fallback"]
+S = TypeVar("S", AsyncTransport, SyncTransport)
 
 
 @dataclass(slots=True)
@@ -56,72 +60,92 @@ class CallRecord:
 
 
 @dataclass(slots=True)
+class Call:
+    """
+    One call in progress: what every hop of it shares.
+    """
+
+    spec: ChatRequestSpec
+    started: float
+    deadline: float | None
+    plan: list[str]
+    scope: CallScopes
+    record: CallRecord
+    stream: bool = False
+
+
+@dataclass(slots=True)
 class _Counters:
     requests: int = 0
     errors: int = 0
     cost_usd: float = 0.0
 
 
-class ClientCore:
+class BaseClient(Generic[S]):
     """
-    The shared, I/O-free half of `Client` and `AsyncClient`.
+    The I/O-free base of `Client` and `AsyncClient`.
 
-    Holds the router, the resilience state (breakers, limiters, budget, bulkhead)
-    and the per-provider counters; shared by every call of one client, with the
-    counters guarded by a lock.
+    Holds the router, the resilience state (breakers, limiters, budget, bulkhead),
+    one transport stack per provider and the per-provider counters; all shared by
+    every call of the client, the counters guarded by a lock.
+
+    Args:
+        config: The validated configuration.
+        clock: Time source.
+        rng: Randomness for weighted draws and jitter.
+        hooks: Hooks for attempts, retries, routes, calls.
+        transports: Per-provider transports replacing the connection pool.
+        flavor: ``"httpx2"`` or ``"httpx"`` pool transports.
     """
+
+    _kind = "BaseClient"
 
     def __init__(
         self,
         config: ClientConfig,
         *,
-        sync: bool,
-        flavor: Flavor,
         clock: Clock,
         rng: random.Random | None,
         hooks: Sequence[ClientHook],
-        transports: Mapping[str, Any] | None,
+        transports: Mapping[str, S] | None,
+        flavor: Flavor,
     ) -> None:
-        from .._resilience.stack import build_transport_stack
-        from .._resilience.state import StackState
-
-        self.config = config
-        self.clock = clock
-        self.flavor = flavor
-        self.rng = rng or random.Random()
-        self.hooks = HookDispatcher(hooks)
-        self.providers = {p.name: p for p in config.providers}
-        self.protocols: dict[str, WireProtocol] = {
+        if not isinstance(config, ClientConfig):
+            raise TypeError("config: expected a ClientConfig")
+        self._config = config
+        self._clock = clock
+        self._flavor: Flavor = flavor
+        self._rng = rng or random.Random()
+        self._hooks = HookDispatcher(hooks)
+        self._providers = {p.name: p for p in config.providers}
+        self._protocols: dict[str, WireProtocol] = {
             p.name: protocol_for(p.protocol) for p in config.providers
         }
-        self.state: StackState = StackState(config, clock=clock, hooks=self.hooks)
-        unknown = set(transports or {}) - set(self.providers)
+        unknown = set(transports or {}) - set(self._providers)
         if unknown:
             raise ValueError(f"transports names unknown providers: {sorted(unknown)}")
-        self.stacks: dict[str, Any] = {
-            p.name: build_transport_stack(
-                config,
-                p.name,
-                state=self.state,
-                sync=sync,
-                flavor=flavor,
-                clock=clock,
-                rng=self.rng,
-                hooks=self.hooks,
-                inner=(transports or {}).get(p.name),
-            )
-            for p in config.providers
+        self._state = StackState(config, clock=clock, hooks=self._hooks)
+        inners: Mapping[str, S] = transports or {}
+        self._stacks: dict[str, S] = {
+            name: self._stack(name, inners.get(name)) for name in self._providers
         }
-        self.router = WeightedRouter(
+        self._router = WeightedRouter(
             {p.name: p.weight for p in config.providers},
             migration=config.migration,
             clock=clock,
-            rng=self.rng,
+            rng=self._rng,
         )
-        self.prices = PriceTable(config.pricing)
+        self._policy = FailoverPolicy(
+            context_fallbacks=dict(config.context_fallbacks),
+            retry_on_status=frozenset(config.retry.retry_on_status),
+            models={p.name: frozenset(p.models) for p in config.providers},
+            total=config.timeout.total,
+        )
+        self._prices = PriceTable(config.pricing)
         self._lock = threading.Lock()
-        self._counters = {name: _Counters() for name in self.providers}
-        self.latencies: deque[float] = deque(maxlen=512)
+        self._counters = {name: _Counters() for name in self._providers}
+        self._latencies: deque[float] = deque(maxlen=512)
+        self._closed = False
         if flavor == "httpx":
             import httpx
 
@@ -131,104 +155,171 @@ class ClientCore:
 
             self._request_cls = httpx2.Request
 
-    # -- building requests -------------------------------------------------------
+    def _stack(self, name: str, inner: S | None) -> S:
+        """One provider's transport stack on the client's state (sync or async)."""
+        raise NotImplementedError
 
-    def deadline(self) -> float | None:
+    @property
+    def config(self) -> ClientConfig:
         """
-        The absolute deadline of a call starting now, or ``None``.
+        The configuration this client was built from.
         """
-        total = self.config.timeout.total
-        return None if total is None else self.clock.monotonic() + total
+        return self._config
 
-    def remaining(self, deadline: float | None) -> float | None:
-        """
-        Seconds left before ``deadline`` (never negative), or ``None``.
-        """
-        if deadline is None:
-            return None
-        return max(deadline - self.clock.monotonic(), 0.0)
+    def __repr__(self) -> str:
+        names = ",".join(self._providers)
+        return f"<{self._kind} providers={names} flavor={self._flavor}>"
 
-    def expired(self, deadline: float | None) -> bool:
-        """
-        True once the call's deadline has passed.
-        """
-        return deadline is not None and self.clock.monotonic() >= deadline
+    # -- starting and ending a call ------------------------------------------------
 
-    def timeout_error(self, provider: str | None) -> APITimeoutError:
-        """
-        The error for a call whose deadline expired.
-        """
-        return APITimeoutError(
-            f"the call's total deadline of {self.config.timeout.total}s expired",
-            provider=provider,
+    def _begin(
+        self, spec: ChatRequestSpec, route_key: str | None, *, stream: bool = False
+    ) -> Call:
+        started = self._clock.monotonic()
+        total = self._config.timeout.total
+        scope = self._hooks.call("chat", spec.model, spec.messages, stream=stream)
+        return Call(
+            spec=spec,
+            started=started,
+            deadline=None if total is None else started + total,
+            plan=self._router.plan(route_key),
+            scope=scope,
+            record=CallRecord(),
+            stream=stream,
         )
 
-    def chat_request(
+    def _walk(self, call: Call) -> FailoverPlan:
+        return FailoverPlan(
+            call.plan,
+            call.spec,
+            deadline=call.deadline,
+            policy=self._policy,
+            clock=self._clock,
+            hooks=self._hooks,
+            on_failure=self._failed_hop,
+        )
+
+    def _race(self, call: Call, walk: FailoverPlan) -> HedgeRace | None:
+        """The hedging race of a call, or ``None`` when it is not hedged."""
+        hedging = self._config.hedging
+        if hedging is None or len(call.plan) < 2:
+            return None
+        with self._lock:
+            latencies = list(self._latencies)
+        delay = hedge_delay(hedging, latencies)
+        assert delay is not None
+        return HedgeRace(
+            walk,
+            delay=delay,
+            max_hedges=hedging.max_hedges,
+            budget=self._state.budget,
+            clock=self._clock,
+            deadline=call.deadline,
+        )
+
+    def _finish(
         self,
+        call: Call,
+        response: ChatResponse | None,
+        error: BaseException | None,
+        *,
+        ttft: float | None = None,
+    ) -> None:
+        """
+        The end of a call: the migration's outcome, the hooks' report, the scope.
+
+        A cancelled call (or a stream the caller closed) reports no outcome.
+        """
+        latency = self._clock.monotonic() - call.started
+        if not _abandoned(error):
+            self._target_outcome(call, response, latency)
+            if self._hooks.hooks:
+                self._hooks.request(_details(call, response, error, latency, ttft))
+        call.scope.finish(error, response)
+
+    def _target_outcome(
+        self, call: Call, response: ChatResponse | None, latency: float
+    ) -> None:
+        primary = call.plan[0] if call.plan else None
+        if primary is None or not self._router.is_migration_target(primary):
+            return
+        ok = response is not None and response.provider == primary
+        reason = self._router.record_target_outcome(ok, latency if ok else None)
+        if reason is not None:
+            logger.warning("migration rolled back: %s", reason)
+
+    # -- requests ------------------------------------------------------------------
+
+    def _request(
+        self,
+        call: Call,
         name: str,
         spec: ChatRequestSpec,
         *,
-        deadline: float | None,
-        record: CallRecord,
-    ) -> httpx2.Request:
+        abort: Abort | None = None,
+    ) -> tuple[httpx2.Request, str]:
         """
-        The HTTP request for one provider (its model id, protocol and key).
+        The HTTP request of one hop (this provider's model id, protocol and key).
+
+        Returns:
+            The request and the model id sent.
         """
-        provider = self.providers[name]
-        proto = self.protocols[name]
-        body = proto.chat_body(spec)
-        return self._request_cls(  # type: ignore[no-any-return]
+        provider = self._providers[name]
+        proto = self._protocols[name]
+        model = provider.model_for(spec.model)
+        sent = spec if model == spec.model else _with_model(spec, model)
+        ext: dict[str, Any] = {
+            EXT_DEADLINE: call.deadline,
+            EXT_PROVIDER: name,
+            EXT_CALL: call.record,
+        }
+        first_token = self._config.timeout.first_token
+        if call.stream and first_token is not None:
+            ext[EXT_FIRST_BY] = self._clock.monotonic() + first_token
+        if abort is not None:
+            ext[EXT_ABORT] = abort
+        request = self._request_cls(
             "POST",
             provider.base_url + proto.chat_path(),
             headers=proto.headers(provider.secret().get_secret_value()),
-            content=body,
-            extensions={EXT_DEADLINE: deadline, EXT_PROVIDER: name, EXT_CALL: record},
+            content=proto.chat_body(sent),
+            extensions=ext,
         )
+        return request, model
 
-    def get_request(
-        self, name: str, path: str, *, deadline: float | None
-    ) -> httpx2.Request:
+    def _get_request(self, name: str, path: str) -> httpx2.Request:
         """
-        A GET request to ``{base_url}{path}`` with the provider's auth headers.
+        A GET to ``{base_url}{path}`` with the provider's auth headers.
         """
-        provider = self.providers[name]
-        headers = self.protocols[name].headers(provider.secret().get_secret_value())
+        provider = self._config.provider(name)
+        headers = self._protocols[name].headers(provider.secret().get_secret_value())
         headers.pop("content-type", None)
-        return self._request_cls(  # type: ignore[no-any-return]
+        total = self._config.timeout.total
+        request: httpx2.Request = self._request_cls(
             "GET",
             provider.base_url + path,
             headers=headers,
             extensions={
-                EXT_DEADLINE: deadline,
+                EXT_DEADLINE: None
+                if total is None
+                else self._clock.monotonic() + total,
                 EXT_PROVIDER: name,
                 EXT_CALL: CallRecord(),
             },
         )
+        return request
 
-    def spec_for(self, name: str, spec: ChatRequestSpec) -> ChatRequestSpec:
-        """
-        ``spec`` with the model alias mapped to this provider's model id.
-        """
-        model = self.providers[name].model_for(spec.model)
-        if model == spec.model:
-            return spec
-        return ChatRequestSpec(
-            model=model,
-            messages=spec.messages,
-            max_tokens=spec.max_tokens,
-            temperature=spec.temperature,
-            stream=spec.stream,
-            extra=spec.extra,
-        )
+    def _models_provider(self, provider: str | None) -> str:
+        name = provider or next(iter(self._providers))
+        self._config.provider(name)
+        return name
 
-    # -- reading answers ---------------------------------------------------------
+    # -- answers -------------------------------------------------------------------
 
-    def error_from(self, name: str, response: httpx2.Response, body: bytes) -> APIError:
-        """
-        The typed error for an error answer.
-        """
-        retry_after = response.extensions.get("holysheep.retry_after")
-        return self.protocols[name].parse_error(
+    def _error(self, name: str, response: httpx2.Response, body: bytes) -> APIError:
+        """The typed error of an error answer."""
+        retry_after = response.extensions.get(EXT_RETRY_AFTER)
+        return self._protocols[name].parse_error(
             response.status_code,
             body,
             provider=name,
@@ -236,57 +327,63 @@ class ClientCore:
             retry_after=retry_after if isinstance(retry_after, int | float) else None,
         )
 
-    def parse(self, name: str, response: httpx2.Response, body: bytes) -> ParsedChat:
+    def _answer(
+        self,
+        call: Call,
+        name: str,
+        sent_model: str,
+        response: httpx2.Response,
+        body: bytes,
+    ) -> ChatResponse:
         """
-        Parse a 2xx chat answer.
+        The `ChatResponse` of a hop's answer, priced and counted.
+
+        Raises:
+            APIError: An error status, or a body that is not a chat answer.
         """
-        return self.protocols[name].parse_chat(
+        if response.status_code >= 300:
+            raise self._error(name, response, body)
+        parsed = self._protocols[name].parse_chat(
             body, provider=name, request_id=_request_id(response)
         )
+        return self._response(call, name, sent_model, parsed)
 
-    def verdict(self, error: BaseException, requested_model: str) -> Verdict:
-        """
-        What a failed hop means for the call: fail over, raise, or try a larger model.
-        """
-        from ..errors import ContextLengthError
+    def _response(
+        self, call: Call, name: str, sent_model: str, parsed: ParsedChat
+    ) -> ChatResponse:
+        latency = self._clock.monotonic() - call.started
+        cost = self._prices.cost(sent_model, parsed.input_tokens, parsed.output_tokens)
+        self._count(name, ok=True, cost=cost, latency=latency)
+        return ChatResponse(
+            text=parsed.text,
+            model=parsed.model,
+            provider=name,
+            usage=Usage(parsed.input_tokens, parsed.output_tokens),
+            latency_ms=latency * 1000.0,
+            attempts=max(call.record.attempts, 1),
+            cost_usd=cost,
+            request_id=parsed.request_id,
+            stop_reason=parsed.stop_reason,
+        )
 
-        if isinstance(error, ContextLengthError):
-            return (
-                "context_fallback"
-                if requested_model in self.config.context_fallbacks
-                else "raise"
-            )
-        if isinstance(error, BadRequestError | NotFoundError):
-            return "raise"
-        if isinstance(
-            error,
-            APIConnectionError
-            | CircuitOpenError
-            | AuthenticationError
-            | PermissionDeniedError
-            | RateLimitError
-            | ServerError,
-        ):
-            return "failover"
-        if isinstance(error, APIError) and error.status_code in set(
-            self.config.retry.retry_on_status
-        ):
-            return "failover"
-        return "raise"
+    def _models(self, name: str, response: httpx2.Response, body: bytes) -> list[str]:
+        if response.status_code >= 300:
+            raise self._error(name, response, body)
+        return self._protocols[name].parse_models(body, provider=name)
 
-    def fallback_plan(self, alias: str, plan: Sequence[str]) -> list[str]:
-        """
-        The providers to try a context-length fallback alias on, in ``plan`` order.
-        """
-        naming = [n for n in plan if alias in self.providers[n].models]
-        return naming or list(plan)
+    # -- counters ------------------------------------------------------------------
 
-    # -- results and counters ------------------------------------------------------
+    def _failed_hop(self, name: str) -> None:
+        self._count(name, ok=False)
 
-    def count(self, name: str, *, ok: bool, cost: float | None = None) -> None:
-        """
-        Count one hop on a provider.
-        """
+    def _count(
+        self,
+        name: str,
+        *,
+        ok: bool,
+        cost: float | None = None,
+        latency: float | None = None,
+    ) -> None:
         with self._lock:
             c = self._counters[name]
             c.requests += 1
@@ -294,107 +391,26 @@ class ClientCore:
                 c.errors += 1
             if cost:
                 c.cost_usd += cost
+            if latency is not None:
+                self._latencies.append(latency)
 
-    def result(
-        self,
-        name: str,
-        parsed: ParsedChat,
-        *,
-        sent_model: str,
-        started: float,
-        record: CallRecord,
-    ) -> ChatResponse:
-        """
-        Build the `ChatResponse`, price it by the model id sent, count it.
-        """
-        latency = self.clock.monotonic() - started
-        cost = self.prices.cost(sent_model, parsed.input_tokens, parsed.output_tokens)
-        self.count(name, ok=True, cost=cost)
-        with self._lock:
-            self.latencies.append(latency)
-        return ChatResponse(
-            text=parsed.text,
-            model=parsed.model,
-            provider=name,
-            usage=Usage(parsed.input_tokens, parsed.output_tokens),
-            latency_ms=latency * 1000.0,
-            attempts=max(record.attempts, 1),
-            cost_usd=cost,
-            request_id=parsed.request_id,
-            stop_reason=parsed.stop_reason,
-        )
-
-    def report(
-        self,
-        *,
-        operation: str,
-        model: str,
-        started: float,
-        record: CallRecord,
-        response: ChatResponse | None,
-        error: BaseException | None,
-        stream: bool = False,
-        ttft: float | None = None,
-    ) -> None:
-        """
-        Tell the hooks a call finished.
-        """
-        if not self.hooks.hooks:
-            return
-        self.hooks.request(
-            RequestDetails(
-                operation=operation,
-                requested_model=model,
-                response_model=response.model if response else None,
-                provider=response.provider if response else None,
-                attempts=record.attempts,
-                latency=self.clock.monotonic() - started,
-                input_tokens=response.usage.input_tokens if response else 0,
-                output_tokens=response.usage.output_tokens if response else 0,
-                cost_usd=response.cost_usd if response else None,
-                error=type(error).__name__ if error is not None else None,
-                stream=stream,
-                time_to_first_token=ttft,
-                finish_reason=response.stop_reason if response else None,
-            )
-        )
-
-    def target_outcome(
-        self, primary: str, served_by: str | None, latency: float
-    ) -> None:
-        """
-        Feed the migration's rollback window when the primary draw was its target.
-        """
-        if self.router.is_migration_target(primary):
-            ok = served_by == primary
-            reason = self.router.record_target_outcome(ok, latency if ok else None)
-            if reason is not None:
-                from .._observe.log import logger
-
-                logger.warning("migration rolled back: %s", reason)
-
-    def final_error(self, errors: Sequence[BaseException]) -> BaseException:
-        """
-        One provider tried: its own error; two or more: `AllProvidersFailedError`.
-        """
-        from ..errors import AllProvidersFailedError
-
-        if len(errors) == 1:
-            return errors[0]
-        return AllProvidersFailedError(errors)
+    # -- the rest ------------------------------------------------------------------
 
     def health(self) -> Health:
         """
-        Breakers, effective weights, rollback, counters and migration status.
+        Breaker states, effective weights, counters and the migration status.
+
+        Returns:
+            ``ready`` is true while at least one provider's breaker is not open.
         """
-        weights = self.router.weights()
-        providers = {}
+        weights = self._router.weights()
         with self._lock:
             counters = {
                 n: (c.requests, c.errors, c.cost_usd) for n, c in self._counters.items()
             }
-        for name in self.providers:
-            ps = self.state.providers[name]
+        providers = {}
+        for name in self._providers:
+            ps = self._state.providers[name]
             state = ps.breaker.state
             if ps.shared_breaker is not None and ps.shared_breaker.seen_open:
                 state = "open"
@@ -402,40 +418,58 @@ class ClientCore:
             providers[name] = ProviderHealth(
                 breaker=state,
                 weight=weights.get(name, 0.0),
-                rolled_back=self.router.rolled_back(name),
+                rolled_back=self._router.rolled_back(name),
                 requests=req,
                 errors=err,
                 cost_usd=cost,
-                cost_cny=cost * self.config.cny_per_usd,
+                cost_cny=cost * self._config.cny_per_usd,
             )
         ready = any(p.breaker != "open" for p in providers.values())
-        return Health(ready=ready, providers=providers, migration=self.router.status())
+        return Health(ready=ready, providers=providers, migration=self._router.status())
 
-    def provider_config(self, name: str) -> ProviderConfig:
+    def set_weights(self, weights: Mapping[str, float]) -> None:
         """
-        The provider called ``name``.
+        Override the routing weights by hand (pauses a migration, clears a rollback).
+
+        Args:
+            weights: Provider name -> weight; providers not named keep theirs.
 
         Raises:
-            ConfigError: There is none.
+            ConfigError: An unknown provider, a negative weight, or all weights 0.
         """
-        return self.config.provider(name)
+        self._router.set_weights(weights)
 
-    def hedge_delay(self) -> float | None:
-        """
-        The current hedging delay in seconds, or ``None`` when hedging is off.
-        """
-        hedging = self.config.hedging
-        if hedging is None:
-            return None
-        q = hedging.quantile
-        if q is None:
-            assert isinstance(hedging.delay, float)
-            return hedging.delay
-        with self._lock:
-            samples = sorted(self.latencies)
-        if len(samples) < hedging.min_samples:
-            return hedging.fallback_delay
-        return samples[min(len(samples) - 1, int(q * len(samples)))]
+
+def _with_model(spec: ChatRequestSpec, model: str) -> ChatRequestSpec:
+    return replace(spec, model=model)
+
+
+def _abandoned(error: BaseException | None) -> bool:
+    return isinstance(error, asyncio.CancelledError | GeneratorExit)
+
+
+def _details(
+    call: Call,
+    response: ChatResponse | None,
+    error: BaseException | None,
+    latency: float,
+    ttft: float | None,
+) -> RequestDetails:
+    return RequestDetails(
+        operation="chat",
+        requested_model=call.spec.model,
+        response_model=response.model if response else None,
+        provider=response.provider if response else None,
+        attempts=call.record.attempts,
+        latency=latency,
+        input_tokens=response.usage.input_tokens if response else 0,
+        output_tokens=response.usage.output_tokens if response else 0,
+        cost_usd=response.cost_usd if response else None,
+        error=type(error).__name__ if error is not None else None,
+        stream=call.stream,
+        time_to_first_token=ttft,
+        finish_reason=response.stop_reason if response else None,
+    )
 
 
 def _request_id(response: httpx2.Response) -> str | None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from .._clock import SYSTEM_CLOCK
+from .._runtime import RUNTIME
 from .._transports.base import Layer
 from .._transports.pool import Flavor, library
-from .._types import Clock
+from .._types import AsyncTransport, Clock, SyncTransport
 from ..errors import APITimeoutError, HolySheepError
 
 if TYPE_CHECKING:
@@ -21,9 +22,6 @@ if TYPE_CHECKING:
     from .._resilience.stack import Hooks
 
 __all__ = ["as_library_error", "build_http_client"]
-
-
-_HYBRIDS: dict[tuple[type[BaseException], type[BaseException]], type[Exception]] = {}
 
 
 def as_library_error(exc: HolySheepError, lib: Any, request: Any) -> Exception:
@@ -48,13 +46,11 @@ def as_library_error(exc: HolySheepError, lib: Any, request: Any) -> Exception:
     base = (
         lib.TimeoutException if isinstance(exc, APITimeoutError) else lib.TransportError
     )
-    key = (type(exc), base)
-    cls = _HYBRIDS.get(key)
-    if cls is None:
-        cls = type(
-            type(exc).__name__, (type(exc), base), {"__module__": type(exc).__module__}
-        )
-        _HYBRIDS[key] = cls
+    ours = type(exc)
+    cls: type[Exception] = RUNTIME.cached(
+        ("hybrid-error", ours, base),
+        lambda: type(ours.__name__, (ours, base), {"__module__": ours.__module__}),
+    )
     copy: Exception = cls.__new__(cls, *exc.args)
     copy.__dict__.update(exc.__dict__)
     copy.__dict__["_request"] = request
@@ -67,25 +63,24 @@ class _ClientTransport(Layer):
     made instances of the HTTP library's (see `as_library_error`).
     """
 
-    def __init__(self, stack: Any, lib: Any) -> None:
+    def __init__(self, stack: AsyncTransport | SyncTransport, lib: Any) -> None:
         super().__init__(stack)
-        self._stack = stack
         self._lib = lib
 
-    async def handle_async_request(self, request: Any) -> Any:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         try:
-            return await self._stack.handle_async_request(request)
+            return await self._ainner.handle_async_request(request)
         except HolySheepError as exc:
             raise as_library_error(exc, self._lib, request) from exc
 
-    def handle_request(self, request: Any) -> Any:
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         try:
-            return self._stack.handle_request(request)
+            return self._sinner.handle_request(request)
         except HolySheepError as exc:
             raise as_library_error(exc, self._lib, request) from exc
 
     def __repr__(self) -> str:
-        return f"<ClientTransport stack={self._stack!r}>"
+        return f"<ClientTransport stack={self._ainner!r}>"
 
 
 @overload

@@ -1,46 +1,138 @@
 """
-Client: the synchronous twin of `AsyncClient`, on the same shared logic.
+Client: the synchronous shell over `BaseClient`; it only sends and waits.
+
+It hedges like `AsyncClient`: the racers run in worker threads, and a loser is
+stopped through its `Abort` (its socket is shut down, which wakes a blocked read).
 """
 
 from __future__ import annotations
 
+import contextvars
 import random
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from .._clock import SYSTEM_CLOCK
 from .._config import ClientConfig
-from .._models import ChatResponse, Health, Usage
+from .._models import ChatResponse
 from .._observe.hooks import ClientHook
 from .._protocols import ChatRequestSpec
+from .._resilience.stack import build_transport_stack
 from .._routing.failover import FailoverPlan
-from .._transports.extensions import EXT_READ_TIMEOUT
+from .._routing.hedging import HedgeRace
+from .._transports.deadline import Abort
+from .._transports.observed import observed
 from .._types import Clock, SyncTransport
-from ..errors import (
-    APIConnectionError,
-    HolySheepError,
-    NotFoundError,
-    StreamInterruptedError,
-    map_transport_errors,
-)
-from .base import CallRecord, ClientCore, Flavor
+from ..errors import HolySheepError, NotFoundError
+from .base import BaseClient, Call, Flavor
 from .spec import build_spec
+from .sync_stream import ChatStream
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["ChatStream", "Client"]
+__all__ = ["Client", "read_body_sync", "send_sync"]
+
+T = TypeVar("T")
 
 
-class Client:
+def read_body_sync(response: httpx2.Response) -> bytes:
+    """
+    A response's whole body, read through its observed stream, then closed.
+    """
+    stream = observed(response)
+    try:
+        if stream is None:
+            return response.content
+        chunks = []
+        while (chunk := stream.read_sync()) is not None:
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        response.close()
+
+
+def send_sync(
+    walk: FailoverPlan,
+    race: HedgeRace | None,
+    hop: Callable[[str, ChatRequestSpec, Abort | None], T],
+    pool: Callable[[], ThreadPoolExecutor],
+    discard: Callable[[T], None] | None = None,
+) -> T:
+    """
+    Run ``hop`` over the failover plan, hedged when ``race`` is given.
+
+    The racers run in ``pool``'s threads, each in a copy of the caller's context.
+    The first success wins; the others are aborted, and a racer that succeeds
+    anyway is handed to ``discard``.
+    """
+    if race is None:
+        while (name := walk.next()) is not None:
+            try:
+                return hop(name, walk.spec, None)
+            except HolySheepError as err:
+                walk.failed(name, err)
+        raise walk.final_error()
+    running: dict[Future[T], tuple[str, Abort]] = {}
+
+    def launch(name: str | None) -> None:
+        if name is not None:
+            abort = Abort()
+            ctx = contextvars.copy_context()
+            future = pool().submit(ctx.run, hop, name, walk.spec, abort)
+            running[future] = (name, abort)
+
+    launch(race.start())
+    try:
+        while running:
+            done, _ = wait(running, timeout=race.wait(), return_when=FIRST_COMPLETED)
+            if not done:
+                launch(race.timed_out())
+                continue
+            names = {future: running.pop(future)[0] for future in done}
+            won = [future for future in done if future.exception() is None]
+            if won:
+                for extra in won[1:]:
+                    if discard is not None:
+                        discard(extra.result())
+                return won[0].result()
+            for future, name in names.items():
+                exc = future.exception()
+                assert exc is not None
+                launch(race.failed(name, exc, len(running)))
+        raise race.final_error()
+    finally:
+        for future, (_, abort) in running.items():
+            abort.abort()
+            if discard is not None:
+                future.add_done_callback(_discarding(discard))
+
+
+def _discarding(discard: Callable[[T], None]) -> Callable[[Future[T]], None]:
+    def done(future: Future[T]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            discard(future.result())
+
+    return done
+
+
+class Client(BaseClient[SyncTransport]):
     """
     The synchronous client; same arguments and behaviour as `AsyncClient`.
 
-    Hedging needs concurrency and is only done by `AsyncClient`; a sync client
-    with ``hedging`` configured fails over without hedging. A sync stream's
-    ``first_token`` / ``stream_idle`` bounds are enforced as read timeouts.
+    Args:
+        config: The validated configuration.
+        clock: Time source (tests pass `holysheep_client.testing.FakeClock`).
+        rng: Randomness for weighted draws and jitter (seed it in tests).
+        hooks: `ClientHook` objects that receive details as calls run.
+        transports: Per-provider transports replacing the connection pool.
+        flavor: ``"httpx2"`` (default) or ``"httpx"`` pool transports.
     """
+
+    _kind = "Client"
 
     def __init__(
         self,
@@ -52,28 +144,33 @@ class Client:
         transports: Mapping[str, SyncTransport] | None = None,
         flavor: Flavor = "httpx2",
     ) -> None:
-        if not isinstance(config, ClientConfig):
-            raise TypeError("config: expected a ClientConfig")
-        self._core = ClientCore(
+        super().__init__(
             config,
-            sync=True,
-            flavor=flavor,
             clock=clock,
             rng=rng,
             hooks=hooks,
             transports=transports,
+            flavor=flavor,
         )
-        self._closed = False
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
-    def __repr__(self) -> str:
-        return f"<Client providers={','.join(self._core.providers)} flavor={self._core.flavor}>"
+    def _stack(self, name: str, inner: SyncTransport | None) -> SyncTransport:
+        return build_transport_stack(
+            self._config, name, state=self._state, sync=True, flavor=self._flavor,
+            clock=self._clock, rng=self._rng, hooks=self._hooks, inner=inner,
+        )  # fmt: skip
 
-    @property
-    def config(self) -> ClientConfig:
-        """
-        The configuration this client was built from.
-        """
-        return self._core.config
+    def _workers(self) -> ThreadPoolExecutor:
+        """The threads hedging races run on (started on first use)."""
+        with self._pool_lock:
+            if self._pool is None:
+                hedges = self._config.hedging.max_hedges if self._config.hedging else 1
+                width = (self._config.max_concurrent_requests or 32) * (1 + hedges)
+                self._pool = ThreadPoolExecutor(
+                    max_workers=width, thread_name_prefix="holysheep-hedge"
+                )
+            return self._pool
 
     def __enter__(self) -> Self:
         return self
@@ -92,19 +189,10 @@ class Client:
         """
         if not self._closed:
             self._closed = True
-            for stack in self._core.stacks.values():
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+            for stack in self._stacks.values():
                 stack.close()
-
-    def _read(
-        self, name: str, request: httpx2.Request
-    ) -> tuple[httpx2.Response, bytes]:
-        response = self._core.stacks[name].handle_request(request)
-        try:
-            with map_transport_errors(name):
-                body = response.read()
-        finally:
-            response.close()
-        return response, body
 
     def chat(
         self,
@@ -119,54 +207,36 @@ class Client:
         """
         Send one chat call; see `AsyncClient.chat`.
         """
-        core = self._core
         spec = build_spec(
-            messages,
-            model=model,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            stream=False,
-            extra=extra,
-        )
-        started, deadline, record = (
-            core.clock.monotonic(),
-            core.deadline(),
-            CallRecord(),
-        )
-        plan = core.router.plan(route_key)
+            messages, model=model, max_tokens=max_tokens, temperature=temperature,
+            stream=False, extra=extra,
+        )  # fmt: skip
+        call = self._begin(spec, route_key)
         response: ChatResponse | None = None
         error: BaseException | None = None
-        scope = core.hooks.call("chat", model, spec.messages).attach()
-
-        def hop(name: str, spec: ChatRequestSpec) -> ChatResponse:
-            sent = core.spec_for(name, spec)
-            request = core.chat_request(name, sent, deadline=deadline, record=record)
-            http_response, body = self._read(name, request)
-            if http_response.status_code >= 300:
-                raise core.error_from(name, http_response, body)
-            parsed = core.parse(name, http_response, body)
-            return core.result(
-                name, parsed, sent_model=sent.model, started=started, record=record
-            )
-
+        call.scope.attach()
         try:
-            response = _failover(core, plan, spec, deadline, record, hop)
+            walk = self._walk(call)
+            response = send_sync(
+                walk,
+                self._race(call, walk),
+                lambda n, s, a: self._hop(call, n, s, a),
+                self._workers,
+            )
             return response
         except BaseException as exc:
             error = exc
             raise
         finally:
-            served = response.provider if response else None
-            core.target_outcome(plan[0], served, core.clock.monotonic() - started)
-            core.report(
-                operation="chat",
-                model=model,
-                started=started,
-                record=record,
-                response=response,
-                error=error,
-            )
-            scope.finish(error, response)
+            self._finish(call, response, error)
+
+    def _hop(
+        self, call: Call, name: str, spec: ChatRequestSpec, abort: Abort | None
+    ) -> ChatResponse:
+        request, sent = self._request(call, name, spec, abort=abort)
+        response = self._stacks[name].handle_request(request)
+        body = read_body_sync(response)
+        return self._answer(call, name, sent, response, body)
 
     def stream(
         self,
@@ -183,27 +253,20 @@ class Client:
         Stream a chat answer: ``with client.stream(...) as s``; see `AsyncClient.stream`.
         """
         spec = build_spec(
-            messages,
-            model=model,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            stream=True,
-            extra=extra,
-        )
-        return ChatStream(self._core, spec, route_key=route_key, resume=resume)
+            messages, model=model, max_tokens=max_tokens, temperature=temperature,
+            stream=True, extra=extra,
+        )  # fmt: skip
+        return ChatStream(self, spec, route_key=route_key, resume=resume)
 
     def models(self, provider: str | None = None) -> list[str]:
         """
         The model ids a provider lists; see `AsyncClient.models`.
         """
-        core = self._core
-        name = provider or next(iter(core.providers))
-        core.provider_config(name)
-        request = core.get_request(name, "/models", deadline=core.deadline())
-        response, body = self._read(name, request)
-        if response.status_code >= 300:
-            raise core.error_from(name, response, body)
-        return core.protocols[name].parse_models(body, provider=name)
+        name = self._models_provider(provider)
+        request = self._get_request(name, "/models")
+        response = self._stacks[name].handle_request(request)
+        body = read_body_sync(response)
+        return self._models(name, response, body)
 
     def verify(self, provider: str | None = None) -> None:
         """
@@ -213,240 +276,23 @@ class Client:
             AuthenticationError: A provider rejected its key.
             HolySheepError: Any other failure to reach or use a provider.
         """
-        for name in [provider] if provider else list(self._core.providers):
+        for name in [provider] if provider else list(self._providers):
             try:
                 self.models(name)
             except NotFoundError:
                 continue
 
-    def health(self) -> Health:
-        """
-        Breaker states, effective weights, counters and the migration status.
-        """
-        return self._core.health()
-
-    def set_weights(self, weights: Mapping[str, float]) -> None:
-        """
-        Override the routing weights by hand; see `AsyncClient.set_weights`.
-        """
-        self._core.router.set_weights(weights)
-
     def http_client(self, provider: str) -> httpx2.Client:
         """
-        An ``httpx2.Client`` on this client's stack for ``provider``.
+        An ``httpx2.Client`` on this client's stack for ``provider``; see
+        `AsyncClient.http_client`.
         """
         import httpx2
 
         from .._transports.base import SharedSyncTransport
 
-        self._core.provider_config(provider)
+        self._config.provider(provider)
         return httpx2.Client(
-            transport=SharedSyncTransport(self._core.stacks[provider]),  # type: ignore[arg-type]
+            transport=SharedSyncTransport(self._stacks[provider]),  # type: ignore[arg-type]
             timeout=None,
         )
-
-
-def _failover(
-    core: ClientCore,
-    plan: list[str],
-    spec: ChatRequestSpec,
-    deadline: float | None,
-    record: CallRecord,
-    hop: Any,
-) -> Any:
-    """
-    Try ``hop(name, spec)`` on the plan's providers in order; the sync failover loop.
-    """
-    walk = FailoverPlan(core, plan, spec, deadline=deadline)
-    while (name := walk.next()) is not None:
-        try:
-            return hop(name, walk.spec)
-        except HolySheepError as err:
-            walk.failed(name, err)
-    raise walk.final_error()
-
-
-class ChatStream:
-    """
-    A streamed chat answer for `Client`; use as ``with client.stream(...) as s``.
-
-    Fails over before the first delta; a break after it raises
-    `StreamInterruptedError` with the text so far. ``resume=True`` is accepted for
-    symmetry but only `AsyncChatStream` resumes on another provider. The
-    ``first_token`` and ``stream_idle`` bounds are enforced as the read timeout of
-    the stream's attempts (the smaller of the two bounds every read).
-    """
-
-    def __init__(
-        self,
-        core: ClientCore,
-        spec: ChatRequestSpec,
-        *,
-        route_key: str | None,
-        resume: bool,
-    ) -> None:
-        self._core = core
-        self._spec = spec
-        self._route_key = route_key
-        self._resume = resume
-        self._final: ChatResponse | None = None
-        self._gen: Iterator[str] | None = None
-        self._response: httpx2.Response | None = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """
-        Stop the stream and release its connection.
-        """
-        if self._gen is not None:
-            self._gen.close()  # type: ignore[attr-defined]
-        if self._response is not None:
-            self._response.close()
-
-    @property
-    def text_stream(self) -> Iterator[str]:
-        """
-        The text deltas, as they arrive (a single-use iterator).
-        """
-        if self._gen is None:
-            self._gen = self._run()
-        return self._gen
-
-    def get_final_response(self) -> ChatResponse:
-        """
-        Read the stream to its end and return the whole answer.
-        """
-        for _ in self.text_stream:
-            pass
-        assert self._final is not None
-        return self._final
-
-    def _run(self) -> Iterator[str]:
-        core, spec = self._core, self._spec
-        started, deadline, record = (
-            core.clock.monotonic(),
-            core.deadline(),
-            CallRecord(),
-        )
-        plan = core.router.plan(self._route_key)
-        delivered: list[str] = []
-        error: BaseException | None = None
-        served: str | None = None
-        # Without a timer per read, both stream bounds become the read timeout.
-        bounds = [core.config.timeout.first_token, core.config.timeout.stream_idle]
-        read_cap = min((b for b in bounds if b is not None), default=None)
-        scope = core.hooks.call("chat", spec.model, spec.messages, stream=True)
-
-        def open_stream(name: str, spec: ChatRequestSpec) -> Any:
-            sent = core.spec_for(name, spec)
-            request = core.chat_request(name, sent, deadline=deadline, record=record)
-            if read_cap is not None:
-                request.extensions[EXT_READ_TIMEOUT] = read_cap
-            response = core.stacks[name].handle_request(request)
-            if response.status_code >= 300:
-                try:
-                    with map_transport_errors(name):
-                        body = response.read()
-                finally:
-                    response.close()
-                raise core.error_from(name, response, body)
-            self._response = response
-            decoder = core.protocols[name].stream_decoder(provider=name)
-            chunks = response.iter_raw()
-            first: list[str] = []
-            try:
-                with map_transport_errors(name):
-                    for chunk in chunks:
-                        first = decoder.feed(chunk)
-                        if first or decoder.ended:
-                            break
-            except BaseException:
-                response.close()
-                raise
-            return name, sent.model, decoder, chunks, first
-
-        try:
-            with scope.active():
-                name, sent_model, decoder, chunks, first = _failover(
-                    core, plan, spec, deadline, record, open_stream
-                )
-            served = name
-            try:
-                for delta in first:
-                    delivered.append(delta)
-                    yield delta
-                with map_transport_errors(name):
-                    while not decoder.ended:
-                        try:
-                            chunk = next(chunks)
-                        except StopIteration:
-                            break
-                        for delta in decoder.feed(chunk):
-                            delivered.append(delta)
-                            yield delta
-                if not decoder.ended and decoder.stop_reason is None:
-                    core.state.providers[name].report_stream_failure()
-                    raise APIConnectionError(
-                        f"provider {name!r} ended the stream without an end marker",
-                        provider=name,
-                    )
-            except HolySheepError as err:
-                core.count(name, ok=False)
-                if delivered:
-                    raise StreamInterruptedError(
-                        f"the stream from provider {name!r} broke after"
-                        f" {len(''.join(delivered))} characters ({type(err).__name__})",
-                        partial_text="".join(delivered),
-                        provider=name,
-                    ) from err
-                raise
-            finally:
-                if self._response is not None:
-                    self._response.close()
-            latency = core.clock.monotonic() - started
-            cost = core.prices.cost(
-                sent_model, decoder.input_tokens, decoder.output_tokens
-            )
-            core.count(name, ok=True, cost=cost)
-            self._final = ChatResponse(
-                text="".join(delivered),
-                model=decoder.model or sent_model,
-                provider=name,
-                usage=Usage(decoder.input_tokens, decoder.output_tokens),
-                latency_ms=latency * 1000.0,
-                attempts=max(record.attempts, 1),
-                cost_usd=cost,
-                request_id=None,
-                stop_reason=decoder.stop_reason,
-            )
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            scope.attach()
-            if not isinstance(error, GeneratorExit):
-                core.target_outcome(
-                    plan[0],
-                    served if self._final else None,
-                    core.clock.monotonic() - started,
-                )
-                core.report(
-                    operation="chat",
-                    model=spec.model,
-                    started=started,
-                    record=record,
-                    response=self._final,
-                    error=error,
-                    stream=True,
-                )
-            scope.finish(error, self._final)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .._clock import SYSTEM_CLOCK
 from .._observe.details import RateLimitWaitDetails
 from .._observe.dispatch import HookDispatcher
+from .._runtime import RUNTIME
 from .._transports.base import Layer
 from .._transports.extensions import EXT_DEADLINE
 from .._types import AsyncTransport, Clock, SyncTransport
@@ -138,13 +139,10 @@ class _TaskHandle:
         return self._when
 
 
-_CLOCKED: type[Any] | None = None
-
-
 def _clocked_limiter(max_rate: float, period: float, loop: _ClockLoop) -> Any:
     """An aiolimiter whose one time read site (``_loop``) is our clock."""
-    global _CLOCKED
-    if _CLOCKED is None:
+
+    def build() -> type[Any]:
         from aiolimiter import AsyncLimiter
 
         class ClockedLimiter(AsyncLimiter):
@@ -155,8 +153,9 @@ def _clocked_limiter(max_rate: float, period: float, loop: _ClockLoop) -> Any:
             def _loop(self) -> Any:
                 return self._clock_loop
 
-        _CLOCKED = ClockedLimiter
-    limiter: Any = _CLOCKED(max_rate, period)
+        return ClockedLimiter
+
+    limiter: Any = RUNTIME.cached("clocked-limiter", build)(max_rate, period)
     limiter._clock_loop = loop
     return limiter
 

@@ -11,17 +11,18 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._clock import SYSTEM_CLOCK
 from .._observe.details import RetryDetails
 from .._observe.dispatch import HookDispatcher
+from .._runtime import RUNTIME, NoBackoff
 from .._transports.base import Layer
 from .._transports.extensions import (
     EXT_ATTEMPT,
     EXT_CALL,
     EXT_DEADLINE,
+    EXT_FIRST_BY,
     EXT_RETRY_AFTER,
     EXT_SENT,
 )
@@ -39,14 +40,6 @@ if TYPE_CHECKING:
 __all__ = ["RetryTransport", "no_backoff"]
 
 
-@dataclass(frozen=True, slots=True)
-class _NoBackoff:
-    attempts: int | None
-
-
-_no_backoff: _NoBackoff | None = None
-
-
 @contextlib.contextmanager
 def no_backoff(attempts: int | None = None) -> Iterator[None]:
     """
@@ -61,15 +54,13 @@ def no_backoff(attempts: int | None = None) -> Iterator[None]:
         attempts: Also cap the attempts per provider at this number
             (``None`` keeps ``RetryConfig.max_attempts``).
     """
-    global _no_backoff
     if attempts is not None and attempts < 1:
         raise ValueError("attempts must be at least 1")
-    previous = _no_backoff
-    _no_backoff = _NoBackoff(attempts)
+    previous = RUNTIME.swap_no_backoff(NoBackoff(attempts))
     try:
         yield
     finally:
-        _no_backoff = previous
+        RUNTIME.swap_no_backoff(previous)
 
 
 class RetryTransport(Layer):
@@ -138,7 +129,7 @@ class RetryTransport(Layer):
         self, attempt: int, ext: dict[str, Any], retry_after: float | None, reason: str
     ) -> float | None:
         """The wait before the next attempt, or ``None`` to give up now."""
-        testing = _no_backoff
+        testing = RUNTIME.no_backoff
         max_attempts = self.max_attempts
         if testing is not None and testing.attempts is not None:
             max_attempts = min(max_attempts, testing.attempts)
@@ -161,8 +152,14 @@ class RetryTransport(Layer):
             wait = 0.0
         if self.breaker is not None and not self.breaker.would_admit():
             return None
+        # Neither past the call's deadline nor past a stream's first-token bound
+        # (then the provider is given up, and the router fails over).
+        resume_at = self._clock.monotonic() + wait
         deadline = ext.get(EXT_DEADLINE)
-        if deadline is not None and self._clock.monotonic() + wait >= deadline:
+        if deadline is not None and resume_at >= deadline:
+            return None
+        first_by = ext.get(EXT_FIRST_BY)
+        if first_by is not None and resume_at >= first_by:
             return None
         if not self.budget.try_spend():
             return None

@@ -56,28 +56,6 @@ class ProviderState:
         self.shared_breaker = shared_breaker
         self.shared_limit = shared_limit
 
-    def report_stream_failure(self) -> None:
-        """
-        Count a failure the client found in a body after the headers (a stall,
-        a malformed event, a missing end marker) as one of the breaker's failures.
-
-        Errors raised by the response stream itself (`APIConnectionError`,
-        `APITimeoutError`) are already counted: do not report those again.
-        """
-        if self.shared_breaker is not None:
-            self.shared_breaker.record(None, False)
-        else:
-            self.breaker.report_failure()
-
-    def report_stream_success(self) -> None:
-        """
-        Count a stream that ended well as a success of the provider.
-        """
-        if self.shared_breaker is not None:
-            self.shared_breaker.record(None, True)
-        else:
-            self.breaker.report_success()
-
     def __repr__(self) -> str:
         return f"<ProviderState name={self.name!r} breaker={self.breaker.state}>"
 

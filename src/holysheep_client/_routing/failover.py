@@ -1,11 +1,13 @@
 """
-FailoverPlan: the providers of one call, in order, and what each failure means.
+The failover plan: one call's providers, in order, and what each failure means.
 
-The sync and async clients and streams all walk a call's providers the same way;
-this object holds that walk's decisions (no I/O), so their loops stay thin:
+The sync and async clients, their streams and their hedging races all walk a call's
+providers the same way; this module holds that walk's decisions (no I/O), so their
+loops stay thin:
 
 ```python
-walk = FailoverPlan(core, plan, spec, deadline=deadline)
+walk = FailoverPlan(plan, spec, deadline=deadline, policy=policy, clock=clock,
+                    hooks=hooks, on_failure=count_error)
 while (name := walk.next()) is not None:
     try:
         return await hop(name, walk.spec)
@@ -17,17 +19,106 @@ raise walk.final_error()
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from .._observe.details import RouteDecision
+from .._observe.dispatch import HookDispatcher
 from .._protocols import ChatRequestSpec
-from ..errors import APITimeoutError, HolySheepError
+from .._types import Clock
+from ..errors import (
+    AllProvidersFailedError,
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    CircuitOpenError,
+    ContextLengthError,
+    HolySheepError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+)
 
-if TYPE_CHECKING:
-    from .._client.base import ClientCore
+__all__ = ["FailoverPlan", "FailoverPolicy", "Verdict", "final_error", "verdict"]
 
-__all__ = ["FailoverPlan"]
+Verdict = Literal["failover", "raise", "context_fallback"]
+
+
+@dataclass(frozen=True, slots=True)
+class FailoverPolicy:
+    """
+    What a client's failures mean, fixed by its configuration.
+
+    Attributes:
+        context_fallbacks: Model alias -> the larger alias to try on a context-length
+            error.
+        retry_on_status: Statuses that are a provider's failure (fail over).
+        models: Provider name -> the aliases its ``models`` map names.
+        total: ``timeout.total``, for the message of an expired deadline.
+    """
+
+    context_fallbacks: Mapping[str, str] = field(default_factory=dict)
+    retry_on_status: frozenset[int] = frozenset()
+    models: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    total: float | None = None
+
+    def timeout_error(self, provider: str | None) -> APITimeoutError:
+        """
+        The error for a call whose deadline expired.
+        """
+        return APITimeoutError(
+            f"the call's total deadline of {self.total}s expired", provider=provider
+        )
+
+    def fallback_plan(self, alias: str, plan: Sequence[str]) -> list[str]:
+        """
+        The providers to try a context-length fallback alias on, in ``plan`` order.
+
+        Those whose ``models`` map names the alias; all of them when none does.
+        """
+        naming = [n for n in plan if alias in self.models.get(n, ())]
+        return naming or list(plan)
+
+
+def verdict(
+    error: BaseException, requested_model: str, policy: FailoverPolicy
+) -> Verdict:
+    """
+    What a failed hop means for the call: fail over, raise, or try a larger model.
+
+    Decided from the error's class and status only, never from its message.
+    """
+    if isinstance(error, ContextLengthError):
+        fallback = requested_model in policy.context_fallbacks
+        return "context_fallback" if fallback else "raise"
+    if isinstance(error, BadRequestError | NotFoundError):
+        return "raise"
+    if isinstance(
+        error,
+        APIConnectionError
+        | CircuitOpenError
+        | AuthenticationError
+        | PermissionDeniedError
+        | RateLimitError
+        | ServerError,
+    ):
+        return "failover"
+    if isinstance(error, APIError) and error.status_code in policy.retry_on_status:
+        return "failover"
+    return "raise"
+
+
+def final_error(errors: Sequence[BaseException]) -> BaseException:
+    """
+    One provider tried: its own error; two or more: `AllProvidersFailedError`.
+    """
+    if len(errors) == 1:
+        return errors[0]
+    return AllProvidersFailedError(errors)
 
 
 class FailoverPlan:
@@ -35,44 +126,66 @@ class FailoverPlan:
     Walks one call's providers: failover order, the deadline, context fallbacks.
 
     Args:
-        core: The client's shared logic (router verdicts, counters, hooks).
         plan: The providers in order, the primary first.
         spec: The request; `spec` changes when a context fallback applies.
         deadline: The call's absolute deadline, or ``None``.
+        policy: The client's `FailoverPolicy`.
+        clock: The clock of ``deadline``.
+        hooks: Receives a `RouteDecision` per failover, hedge or fallback.
+        on_failure: Called with the provider's name for every failed hop.
     """
 
     __slots__ = (
-        "_core",
+        "_clock",
         "_deadline",
         "_fallback_used",
+        "_hooks",
         "_i",
         "_names",
+        "_on_failure",
         "_plan",
-        "_record",
         "errors",
+        "policy",
         "spec",
     )
 
     def __init__(
         self,
-        core: ClientCore,
-        plan: list[str],
+        plan: Sequence[str],
         spec: ChatRequestSpec,
         *,
         deadline: float | None,
+        policy: FailoverPolicy,
+        clock: Clock,
+        hooks: HookDispatcher,
+        on_failure: Callable[[str], None],
     ) -> None:
-        self._core = core
-        self._plan = plan
+        self._plan = list(plan)
         self._names = list(plan)
         self._i = 0
         self._deadline = deadline
         self._fallback_used = False
+        self._clock = clock
+        self._hooks = hooks
+        self._on_failure = on_failure
+        self.policy = policy
         self.spec = spec
         self.errors: list[BaseException] = []
 
-    def next(self) -> str | None:
+    def expired(self) -> bool:
+        """
+        True once the call's deadline has passed.
+        """
+        d = self._deadline
+        return d is not None and self._clock.monotonic() >= d
+
+    def next(self, reason: str = "failover") -> str | None:
         """
         The next provider to try, or ``None`` when none is left.
+
+        Args:
+            reason: Why it is tried, when it is not the primary (``"failover"`` or
+                ``"hedge"``), for the `RouteDecision`.
 
         Raises:
             APITimeoutError: The call's deadline has passed.
@@ -81,15 +194,12 @@ class FailoverPlan:
             return None
         name = self._names[self._i]
         self._i += 1
-        core = self._core
-        if core.expired(self._deadline):
-            raise core.timeout_error(name)
-        if self.errors:
-            core.hooks.route(
-                RouteDecision(
-                    name, len(self.errors), "failover", type(self.errors[-1]).__name__
-                )
-            )
+        if self.expired():
+            raise self.policy.timeout_error(name)
+        if reason == "hedge" or self.errors:
+            last = type(self.errors[-1]).__name__ if self.errors else None
+            hop = len(self.errors) if reason == "failover" else self._i - 1
+            self._hooks.route(RouteDecision(name, hop, reason, last))
         return name
 
     def remaining(self) -> list[str]:
@@ -98,33 +208,32 @@ class FailoverPlan:
         """
         return self._names[self._i :]
 
-    def failed(self, name: str, error: HolySheepError) -> None:
+    def failed(self, name: str, error: BaseException) -> None:
         """
         Record that ``name`` failed with ``error``; raise when the call must stop.
 
         Raises:
             APITimeoutError: The deadline passed during the hop.
-            HolySheepError: ``error`` itself, when it must not fail over (400/404/422,
-                or a second context-length error).
+            BaseException: ``error`` itself, when it must not fail over (400/404/422,
+                a second context-length error, or not one of ours).
         """
-        core = self._core
-        core.count(name, ok=False)
-        if isinstance(error, APITimeoutError) and core.expired(self._deadline):
-            raise core.timeout_error(name) from error
-        verdict = core.verdict(error, self.spec.model)
-        if verdict == "raise" or (
-            verdict == "context_fallback" and self._fallback_used
-        ):
+        self._on_failure(name)
+        if not isinstance(error, HolySheepError):
+            raise error
+        if isinstance(error, APITimeoutError) and self.expired():
+            raise self.policy.timeout_error(name) from error
+        what = verdict(error, self.spec.model, self.policy)
+        if what == "raise" or (what == "context_fallback" and self._fallback_used):
             raise error
         self.errors.append(error)
-        if verdict == "context_fallback":
+        if what == "context_fallback":
             self._fallback_used = True
-            alias = core.config.context_fallbacks[self.spec.model]
+            alias = self.policy.context_fallbacks[self.spec.model]
             self.spec = replace(self.spec, model=alias)
-            self._names, self._i = core.fallback_plan(alias, self._plan), 0
+            self._names, self._i = self.policy.fallback_plan(alias, self._plan), 0
 
     def final_error(self) -> BaseException:
         """
-        The error once every provider failed (see `ClientCore.final_error`).
+        The error once every provider failed (see `final_error`).
         """
-        return self._core.final_error(self.errors)
+        return final_error(self.errors)

@@ -4,7 +4,6 @@ AttemptTransport: one HTTP attempt, the innermost of our layers (the pool bounda
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,16 +15,16 @@ from .._observe.log import logger
 from .._types import AsyncTransport, Clock, SyncTransport
 from ..errors import map_exception
 from .base import Layer
-from .deadline import deadline_error
+from .deadline import Bound, deadline_error, enter_bound, leave_bound
 from .extensions import (
+    EXT_ABORT,
     EXT_ATTEMPT,
     EXT_DEADLINE,
-    EXT_READ_TIMEOUT,
+    EXT_FIRST_BY,
     EXT_SENT,
     EXT_TIMEOUT,
 )
 from .observed import wrap_response
-from .watchdog import watchdog
 
 if TYPE_CHECKING:
     import httpx2
@@ -37,14 +36,17 @@ __all__ = ["AttemptTransport"]
 
 class AttemptTransport(Layer):
     """
-    Sends one attempt to the pool with per-attempt timeouts, and maps its errors.
+    Sends one attempt to the pool under its bound, and maps its errors.
 
-    - Sets httpx's ``timeout`` extension from ``connect`` and ``per_attempt``
-      (``per_attempt`` bounds each read, write and pool wait), each capped by the
-      time left before the call's deadline.
-    - In async, also bounds the wait for the response headers by the time left.
+    - The attempt's bound is ``per_attempt`` from now, the call's deadline, and for
+      the headers of a stream's attempt its first-token bound, whichever is first:
+      connect, headers and body all happen within it. The pool's network backend
+      gives every socket operation only the time left (see ``deadline.py``).
+    - It also sets httpx's ``timeout`` extension (``connect``, and the time left
+      for read, write and pool waits) for transports that read only that.
     - Translates httpx2/httpx exceptions into ours (`APIConnectionError`,
-      `APITimeoutError`), here and while the body is read (`ObservedStream`).
+      `APITimeoutError`), here and while the body is read (`ObservedStream`):
+      the one boundary where the HTTP libraries' errors become ours.
     - Reports the attempt to the hooks (and the INFO log line) when its headers
       arrive or it fails.
 
@@ -69,41 +71,43 @@ class AttemptTransport(Layer):
         self.provider = provider
         self.connect = timeout.connect
         self.per_attempt = timeout.per_attempt
-        self._timeouts: dict[str, float | None] = {
-            "connect": timeout.connect,
-            "read": timeout.per_attempt,
-            "write": timeout.per_attempt,
-            "pool": timeout.per_attempt,
-        }
         self._clock = clock
         self._hooks = hooks or HookDispatcher()
 
-    def _prepare(self, request: httpx2.Request) -> float | None:
-        """Set the attempt's timeouts; return the deadline, if the call has one."""
+    def _prepare(
+        self, request: httpx2.Request, start: float
+    ) -> tuple[Bound, float | None]:
+        """The bound of the headers, and the attempt's deadline for its body."""
         ext = request.extensions
+        per = self.per_attempt
+        at: float | None = None if per is None else start + per
         deadline = ext.get(EXT_DEADLINE)
-        cap = ext.get(EXT_READ_TIMEOUT)
-        if deadline is None:
-            timeouts = dict(self._timeouts)
-            if cap is not None:
-                read = timeouts["read"]
-                timeouts["read"] = cap if read is None else min(read, cap)
-            ext[EXT_TIMEOUT] = timeouts
-            ext[EXT_SENT] = True
-            return None
-        left: float = deadline - self._clock.monotonic()
-        if left <= 0:
+        if deadline is not None and (at is None or deadline < at):
+            at = deadline
+        headers_at = at
+        first_by = ext.get(EXT_FIRST_BY)
+        if first_by is not None and (headers_at is None or first_by < headers_at):
+            headers_at = first_by
+        if headers_at is not None and headers_at <= start:
             raise deadline_error(self.provider)
-        connect, per = self.connect, self.per_attempt
-        capped = left if per is None or per > left else per
-        ext[EXT_TIMEOUT] = {
-            "connect": left if connect is None or connect > left else connect,
-            "read": capped if cap is None else min(capped, cap),
-            "write": capped,
-            "pool": capped,
-        }
+        connect = self.connect
+        if headers_at is None:
+            ext[EXT_TIMEOUT] = {
+                "connect": connect,
+                "read": None,
+                "write": None,
+                "pool": None,
+            }
+        else:
+            left = headers_at - start
+            ext[EXT_TIMEOUT] = {
+                "connect": left if connect is None or connect > left else connect,
+                "read": left,
+                "write": left,
+                "pool": left,
+            }
         ext[EXT_SENT] = True
-        return float(deadline)
+        return Bound(headers_at, self._clock, ext.get(EXT_ABORT)), at
 
     def _report(
         self,
@@ -135,53 +139,57 @@ class AttemptTransport(Layer):
         self._report(request, start, None, ours or exc)
         return ours
 
+    def _received(
+        self,
+        request: httpx2.Request,
+        response: httpx2.Response,
+        start: float,
+        deadline: float | None,
+    ) -> httpx2.Response:
+        if self._hooks.hooks or logger.isEnabledFor(logging.INFO):
+            self._report(request, start, response.status_code, None)
+        wrap_response(
+            response,
+            self.provider,
+            deadline=deadline,
+            clock=self._clock,
+            abort=request.extensions.get(EXT_ABORT),
+        )
+        return response
+
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """
         Send one attempt.
 
         Raises:
-            APITimeoutError: A timeout, or the deadline passed before the headers.
+            APITimeoutError: A timeout, or the bound passed before the headers.
             APIConnectionError: The connection failed.
         """
-        deadline = self._prepare(request)
         start = self._clock.monotonic()
+        bound, deadline = self._prepare(request, start)
+        token = enter_bound(bound)
         try:
-            if deadline is None:
-                response = await self._ainner.handle_async_request(request)
-            else:
-                dog = watchdog()
-                entry = dog.watch(deadline, self._clock)
-                task = entry.task
-                cancelling = task.cancelling()
-                try:
-                    response = await self._ainner.handle_async_request(request)
-                except asyncio.CancelledError:
-                    # Ours only if nobody else asked for a cancellation meanwhile.
-                    if entry.expired and task.uncancel() <= cancelling:
-                        raise deadline_error(self.provider) from None
-                    raise
-                finally:
-                    dog.unwatch(entry)
+            response = await self._ainner.handle_async_request(request)
         except BaseException as exc:
             ours = self._failed(request, start, exc)
             if ours is None:
                 raise
             raise ours from exc
-        if self._hooks.hooks or logger.isEnabledFor(logging.INFO):
-            self._report(request, start, response.status_code, None)
-        wrap_response(response, self.provider)
-        return response
+        finally:
+            leave_bound(token)
+        return self._received(request, response, start, deadline)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         """
         Send one attempt.
 
         Raises:
-            APITimeoutError: A timeout, or the deadline passed first.
+            APITimeoutError: A timeout, or the bound passed before the headers.
             APIConnectionError: The connection failed.
         """
-        self._prepare(request)
         start = self._clock.monotonic()
+        bound, deadline = self._prepare(request, start)
+        token = enter_bound(bound)
         try:
             response = self._sinner.handle_request(request)
         except BaseException as exc:
@@ -189,10 +197,9 @@ class AttemptTransport(Layer):
             if ours is None:
                 raise
             raise ours from exc
-        if self._hooks.hooks or logger.isEnabledFor(logging.INFO):
-            self._report(request, start, response.status_code, None)
-        wrap_response(response, self.provider)
-        return response
+        finally:
+            leave_bound(token)
+        return self._received(request, response, start, deadline)
 
     def __repr__(self) -> str:
         return (

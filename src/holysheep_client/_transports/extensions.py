@@ -16,7 +16,6 @@ __all__ = [
     "EXT_DEADLINE",
     "EXT_FIRST_BY",
     "EXT_PROVIDER",
-    "EXT_READ_TIMEOUT",
     "EXT_RETRY_AFTER",
     "EXT_SENT",
     "EXT_TIMEOUT",
@@ -40,7 +39,5 @@ EXT_ABORT: Final = "holysheep.abort"
 EXT_SENT: Final = "holysheep.sent"
 #: Response extension: the wait in seconds the provider asked for, when it said.
 EXT_RETRY_AFTER: Final = "holysheep.retry_after"
-#: Optional cap (seconds) on the read timeout of a request's attempts (sync streams).
-EXT_READ_TIMEOUT: Final = "holysheep.read_timeout"
 #: httpx's own per-request timeout extension.
 EXT_TIMEOUT: Final = "timeout"

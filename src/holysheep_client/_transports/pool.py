@@ -1,21 +1,26 @@
 """
-Pool transports over httpx2 (the default) or httpx, and `build_http_client()`.
+The pool transport: one httpcore connection pool per provider, under httpx2 (the
+default) or httpx requests and responses.
 
-The pool transport is the bottom of every stack: one connection pool per
-provider, with `PoolConfig`'s limits and HTTP/2 when asked for and ``h2`` is
-installed. Timeouts travel per request in httpx's ``timeout`` extension, which
-the stack's attempt layer sets (``connect``, and ``per_attempt`` for read, write
-and pool waits, capped by the time left before the deadline).
+It does what ``httpx2.HTTPTransport`` does (the same pool, the same conversion of
+requests, responses and httpcore's exceptions into the HTTP library's), through
+httpcore's public API, with one difference: the pool runs on the network backend
+of `holysheep_client._transports.deadline`, so that every socket operation gets
+only the time left before the request's bound. Per-phase timeouts travel as usual
+in httpx's ``timeout`` extension, which the attempt layer sets.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._observe.log import logger
+from .._runtime import RUNTIME
 from .base import Layer
+from .deadline import CORES, deadline_backend
 
 if TYPE_CHECKING:
     import httpx2
@@ -26,8 +31,33 @@ __all__ = ["Flavor", "PoolTransport", "build_pool_transport", "h2_available", "l
 
 Flavor = Literal["httpx2", "httpx"]
 
+# httpcore's exceptions, by name, most specific first: each becomes the HTTP
+# library's class of the same name (what httpx's own transport does).
+_EXCEPTIONS: tuple[str, ...] = (
+    "ConnectTimeout",
+    "ReadTimeout",
+    "WriteTimeout",
+    "PoolTimeout",
+    "TimeoutException",
+    "ConnectError",
+    "ReadError",
+    "WriteError",
+    "NetworkError",
+    "ProxyError",
+    "UnsupportedProtocol",
+    "LocalProtocolError",
+    "RemoteProtocolError",
+    "ProtocolError",
+)
+
 
 def library(flavor: str) -> Any:
+    """
+    The ``httpx2`` or ``httpx`` module.
+
+    Raises:
+        ValueError: Any other flavor.
+    """
     if flavor not in ("httpx2", "httpx"):
         raise ValueError(f"flavor must be 'httpx2' or 'httpx', not {flavor!r}")
     return importlib.import_module(flavor)
@@ -40,9 +70,80 @@ def h2_available() -> bool:
     return importlib.util.find_spec("h2") is not None
 
 
+def _exception_map(flavor: str) -> list[tuple[type[Exception], type[Exception]]]:
+    def build() -> list[tuple[type[Exception], type[Exception]]]:
+        core = importlib.import_module(CORES[flavor])
+        lib = library(flavor)
+        return [(getattr(core, n), getattr(lib, n)) for n in _EXCEPTIONS]
+
+    return RUNTIME.cached(("pool-exceptions", flavor), build)
+
+
+def _library_error(exc: Exception, pairs: list[tuple[Any, Any]]) -> Exception | None:
+    for core_cls, lib_cls in pairs:
+        if isinstance(exc, core_cls):
+            mapped: Exception = lib_cls(str(exc))
+            return mapped
+    return None
+
+
+class _SyncBody:
+    """httpcore's sync body as the library's ``SyncByteStream``, errors mapped."""
+
+    __slots__ = ("_inner", "_pairs")
+
+    def __init__(self, inner: Any, pairs: list[tuple[Any, Any]]) -> None:
+        self._inner = inner
+        self._pairs = pairs
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._inner
+        except Exception as exc:
+            mapped = _library_error(exc, self._pairs)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncBody:
+    """httpcore's async body as the library's ``AsyncByteStream``, errors mapped."""
+
+    __slots__ = ("_inner", "_pairs")
+
+    def __init__(self, inner: Any, pairs: list[tuple[Any, Any]]) -> None:
+        self._inner = inner
+        self._pairs = pairs
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._inner:
+                yield chunk
+        except Exception as exc:
+            mapped = _library_error(exc, self._pairs)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _body_classes(lib: Any) -> tuple[type[Any], type[Any]]:
+    def build() -> tuple[type[Any], type[Any]]:
+        sync = type("PoolBody", (_SyncBody, lib.SyncByteStream), {"__slots__": ()})
+        asyn = type("PoolBody", (_AsyncBody, lib.AsyncByteStream), {"__slots__": ()})
+        return sync, asyn
+
+    return RUNTIME.cached(("pool-bodies", lib.__name__), build)
+
+
 class PoolTransport(Layer):
     """
-    A provider's connection pool: an httpx2 or httpx HTTP transport with our limits.
+    A provider's connection pool, with `PoolConfig`'s limits and the deadline backend.
 
     Args:
         pool: ``max_connections``, ``max_keepalive_connections``,
@@ -55,6 +156,7 @@ class PoolTransport(Layer):
         self, pool: PoolConfig, *, sync: bool = False, flavor: Flavor = "httpx2"
     ) -> None:
         lib = library(flavor)
+        core = importlib.import_module(CORES[flavor])
         self.flavor = flavor
         self.sync = sync
         self.max_connections = pool.max_connections
@@ -65,27 +167,80 @@ class PoolTransport(Layer):
             logger.warning(
                 "http2 is enabled but the h2 package is missing; using HTTP/1.1"
             )
-        limits = lib.Limits(
+        cls = core.ConnectionPool if sync else core.AsyncConnectionPool
+        self._pool: Any = cls(
+            ssl_context=lib.create_ssl_context(),
             max_connections=pool.max_connections,
             max_keepalive_connections=pool.max_keepalive_connections,
             keepalive_expiry=pool.keepalive_expiry,
+            http1=True,
+            http2=self.http2,
+            retries=0,
+            network_backend=deadline_backend(core, sync=sync),
         )
-        cls = lib.HTTPTransport if sync else lib.AsyncHTTPTransport
-        self._transport: Any = cls(limits=limits, http2=self.http2, retries=0)
-        super().__init__(self._transport)
+        self._lib = lib
+        self._core = core
+        self._pairs = _exception_map(flavor)
+        self._sync_body, self._async_body = _body_classes(lib)
+        super().__init__(self._pool)
+
+    def _core_request(self, request: httpx2.Request) -> Any:
+        url = request.url
+        return self._core.Request(
+            method=request.method,
+            url=self._core.URL(
+                scheme=url.raw_scheme,
+                host=url.raw_host,
+                port=url.port,
+                target=url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """
         Send one request on the pool (the body still streaming).
+
+        Raises:
+            httpx2.TransportError: As ``httpx2.AsyncHTTPTransport`` raises them.
         """
-        response: httpx2.Response = await self._transport.handle_async_request(request)
+        try:
+            resp = await self._pool.handle_async_request(self._core_request(request))
+        except Exception as exc:
+            mapped = _library_error(exc, self._pairs)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        response: httpx2.Response = self._lib.Response(
+            status_code=resp.status,
+            headers=resp.headers,
+            stream=self._async_body(resp.stream, self._pairs),
+            extensions=resp.extensions,
+        )
         return response
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         """
         Send one request on the pool (the body still streaming).
+
+        Raises:
+            httpx2.TransportError: As ``httpx2.HTTPTransport`` raises them.
         """
-        response: httpx2.Response = self._transport.handle_request(request)
+        try:
+            resp = self._pool.handle_request(self._core_request(request))
+        except Exception as exc:
+            mapped = _library_error(exc, self._pairs)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        response: httpx2.Response = self._lib.Response(
+            status_code=resp.status,
+            headers=resp.headers,
+            stream=self._sync_body(resp.stream, self._pairs),
+            extensions=resp.extensions,
+        )
         return response
 
     def __repr__(self) -> str:

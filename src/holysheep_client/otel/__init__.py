@@ -22,11 +22,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any
 from urllib.parse import urlsplit
 
-from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 from opentelemetry.metrics import (
     Meter,
@@ -34,10 +32,8 @@ from opentelemetry.metrics import (
     NoOpMeterProvider,
     get_meter,
 )
-from opentelemetry.metrics import _internal as _metrics_internal
 from opentelemetry.trace import (
     NoOpTracerProvider,
-    ProxyTracerProvider,
     SpanKind,
     Status,
     StatusCode,
@@ -53,140 +49,13 @@ from .._observe.details import (
     RouteDecision,
 )
 from .._observe.hooks import BaseHook
-
-if TYPE_CHECKING:
-    from .._models import ChatResponse
+from ._metrics import DURATION_BUCKETS, METRICS, TOKEN_BUCKETS
+from ._scope import CURRENT, NO_CALL_SPAN, CallSpan, NoCallSpan, message_attribute
 
 __all__ = ["METRICS", "OpenTelemetryHook"]
 
+
 #: The instruments this module records, name -> (unit, description).
-METRICS: Final[Mapping[str, tuple[str, str]]] = {
-    "gen_ai.client.operation.duration": ("s", "Duration of a whole call."),
-    "gen_ai.client.token.usage": ("{token}", "Tokens per call, by gen_ai.token.type."),
-    "gen_ai.client.operation.time_to_first_chunk": (
-        "s",
-        "Time from the start of a stream to its first delta.",
-    ),
-    "holysheep.client.attempts": ("{attempt}", "HTTP attempts."),
-    "holysheep.client.retries": ("{retry}", "Retries, by provider and reason."),
-    "holysheep.client.failovers": ("{failover}", "Failovers, by target provider."),
-    "holysheep.client.hedges": ("{hedge}", "Hedged requests started."),
-    "holysheep.client.breaker.transitions": (
-        "{transition}",
-        "Circuit breaker state changes.",
-    ),
-    "holysheep.client.rate_limit.wait": (
-        "s",
-        "Time calls waited for rate-limit or concurrency capacity.",
-    ),
-    "holysheep.client.cost": ("USD", "Cost of answered calls, by provider."),
-}
-
-_DURATION_BUCKETS = [
-    0.01,
-    0.02,
-    0.04,
-    0.08,
-    0.16,
-    0.32,
-    0.64,
-    1.28,
-    2.56,
-    5.12,
-    10.24,
-    20.48,
-    40.96,
-    81.92,
-]
-_TOKEN_BUCKETS = [float(4**i) for i in range(14)]
-
-
-class _Call:
-    """
-    One call's span and what its attempts need to know (implements `CallScope`).
-    """
-
-    __slots__ = (
-        "_ctx",
-        "capture",
-        "failovers",
-        "hedged",
-        "hops",
-        "primary",
-        "reasons",
-        "span",
-    )
-
-    def __init__(self, span: trace.Span, capture: bool) -> None:
-        self.span = span
-        self.capture = capture
-        self._ctx = trace.set_span_in_context(span)
-        self.primary: str | None = None
-        self.failovers = 0
-        self.hedged = False
-        self.hops: dict[str, int] = {}
-        self.reasons: dict[str, str] = {}
-
-    def attach(self) -> object:
-        return otel_context.attach(self._ctx), _CALL.set(self)
-
-    def detach(self, token: object) -> None:
-        assert isinstance(token, tuple)
-        _CALL.reset(token[1])
-        otel_context.detach(token[0])
-
-    def end(self, error: BaseException | None, response: ChatResponse | None) -> None:
-        span = self.span
-        if error is not None and not isinstance(error, GeneratorExit):
-            name = type(error).__name__
-            span.set_attribute("error.type", name)
-            # The class name only: error messages are for people, not attributes.
-            span.set_status(Status(StatusCode.ERROR, name))
-        if self.capture and response is not None:
-            span.set_attribute(
-                "gen_ai.output.messages",
-                json.dumps(
-                    [
-                        {
-                            "role": "assistant",
-                            "parts": [{"type": "text", "content": response.text}],
-                            "finish_reason": response.stop_reason,
-                        }
-                    ]
-                ),
-            )
-        span.end()
-
-    @property
-    def context(self) -> otel_context.Context:
-        return self._ctx
-
-
-class _NoCall:
-    """The scope of a call whose span does not record: nothing to do."""
-
-    __slots__ = ()
-
-    def attach(self) -> object:
-        return None
-
-    def detach(self, token: object) -> None:
-        pass
-
-    def end(self, error: BaseException | None, response: ChatResponse | None) -> None:
-        pass
-
-
-_NO_CALL: Final = _NoCall()
-try:  # the API's stand-in until an SDK meter provider is set
-    from opentelemetry.metrics._internal import _ProxyMeterProvider
-except ImportError:  # pragma: no cover - a future API moved it: always record
-    _NO_METERS: tuple[type, ...] = (NoOpMeterProvider,)
-else:
-    _NO_METERS = (NoOpMeterProvider, _ProxyMeterProvider)
-_CALL: ContextVar[_Call | None] = ContextVar("holysheep_otel_call", default=None)
-
-
 class OpenTelemetryHook(BaseHook):
     """
     A `ClientHook` that turns a client's details into OpenTelemetry spans and metrics.
@@ -242,19 +111,19 @@ class OpenTelemetryHook(BaseHook):
             "gen_ai.client.operation.duration",
             unit="s",
             description=METRICS["gen_ai.client.operation.duration"][1],
-            explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
         )
         self._tokens = meter.create_histogram(
             "gen_ai.client.token.usage",
             unit="{token}",
             description=METRICS["gen_ai.client.token.usage"][1],
-            explicit_bucket_boundaries_advisory=_TOKEN_BUCKETS,
+            explicit_bucket_boundaries_advisory=TOKEN_BUCKETS,
         )
         self._ttft = meter.create_histogram(
             "gen_ai.client.operation.time_to_first_chunk",
             unit="s",
             description=METRICS["gen_ai.client.operation.time_to_first_chunk"][1],
-            explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
         )
         self._attempts = self._counter(meter, "holysheep.client.attempts")
         self._retries = self._counter(meter, "holysheep.client.retries")
@@ -266,7 +135,7 @@ class OpenTelemetryHook(BaseHook):
             "holysheep.client.rate_limit.wait",
             unit="s",
             description=METRICS["holysheep.client.rate_limit.wait"][1],
-            explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
         )
 
     def _traces(self) -> bool:
@@ -274,20 +143,12 @@ class OpenTelemetryHook(BaseHook):
         # every span would be a no-op, and skipping them keeps the cost near zero.
         if self._tracing is not None:
             return self._tracing
-        # The API's own global (None until an SDK provider is set) is read directly:
-        # get_tracer_provider() also consults os.environ, on every call.
-        if getattr(trace, "_TRACER_PROVIDER", True) is None:
-            return False
-        return not isinstance(
-            trace.get_tracer_provider(), ProxyTracerProvider | NoOpTracerProvider
-        )
+        return not _api_only(trace.get_tracer_provider())
 
     def _meters(self) -> bool:
         if self._metering is not None:
             return self._metering
-        if getattr(_metrics_internal, "_METER_PROVIDER", True) is None:
-            return False
-        return not isinstance(metrics.get_meter_provider(), _NO_METERS)
+        return not _api_only(metrics.get_meter_provider())
 
     @staticmethod
     def _counter(meter: Meter, name: str) -> Any:
@@ -306,7 +167,7 @@ class OpenTelemetryHook(BaseHook):
         *,
         messages: Sequence[Mapping[str, Any]],
         stream: bool,
-    ) -> _Call | _NoCall:
+    ) -> CallSpan | NoCallSpan:
         """
         Start the call's CLIENT span ``{operation} {model}``.
 
@@ -320,7 +181,7 @@ class OpenTelemetryHook(BaseHook):
             The scope the client attaches while the call's attempts run.
         """
         if not self._traces():
-            return _NO_CALL
+            return NO_CALL_SPAN
         span = self._tracer.start_span(
             f"{operation} {model}",
             kind=SpanKind.CLIENT,
@@ -331,13 +192,13 @@ class OpenTelemetryHook(BaseHook):
             },
         )
         if not span.is_recording():
-            return _NO_CALL
+            return NO_CALL_SPAN
         if self.capture_content:
             span.set_attribute(
                 "gen_ai.input.messages",
-                json.dumps([_message(m) for m in messages]),
+                json.dumps([message_attribute(m) for m in messages]),
             )
-        return _Call(span, self.capture_content)
+        return CallSpan(span, self.capture_content)
 
     # -- details -----------------------------------------------------------------------
 
@@ -356,7 +217,7 @@ class OpenTelemetryHook(BaseHook):
             attrs["error.type"] = outcome
         if self._meters():
             self._attempts.add(1, attrs)
-        call = _CALL.get()
+        call = CURRENT.get()
         if call is None and not self._traces():
             return
         start = int(d.started_at.timestamp() * 1e9)
@@ -412,7 +273,7 @@ class OpenTelemetryHook(BaseHook):
                 "holysheep.retry.reason": details.reason,
             },
         )
-        call = _CALL.get()
+        call = CURRENT.get()
         if call is not None:
             call.reasons[details.provider] = details.reason
             call.span.add_event(
@@ -459,7 +320,7 @@ class OpenTelemetryHook(BaseHook):
             if details.previous_error is not None:
                 attrs["error.type"] = details.previous_error
             self._failovers.add(1, attrs)
-        call = _CALL.get()
+        call = CURRENT.get()
         if call is not None:
             call.hops[details.provider] = details.hop
             if details.reason == "hedge":
@@ -472,7 +333,7 @@ class OpenTelemetryHook(BaseHook):
         Record the call's metrics and its span's response attributes.
         """
         d = details
-        call = _CALL.get()
+        call = CURRENT.get()
         meters = self._meters()
         if call is None and not meters:
             return
@@ -514,7 +375,11 @@ class OpenTelemetryHook(BaseHook):
         call.span.set_attributes(span_attrs)
 
 
-def _message(message: Mapping[str, Any]) -> dict[str, Any]:
-    content = message.get("content")
-    text = content if isinstance(content, str) else json.dumps(content, default=str)
-    return {"role": message.get("role"), "parts": [{"type": "text", "content": text}]}
+def _api_only(provider: object) -> bool:
+    """
+    Whether ``provider`` is one of the OpenTelemetry API's own: a no-op, or the
+    proxy that stands in until an SDK provider is set. Either records nothing.
+    """
+    return type(provider).__module__.startswith(
+        ("opentelemetry.trace", "opentelemetry.metrics")
+    )

@@ -35,6 +35,7 @@ FaultKind = Literal[
     "context_length",
     "content_policy",
     "reject_prefill",
+    "drip",
 ]
 _KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 
@@ -76,6 +77,9 @@ class Fault:
     - ``bad_key``: answer 401 as if the key were wrong.
     - ``context_length``, ``content_policy``: the provider's real 400 bodies.
     - ``reject_prefill``: 400 when the request ends with an assistant message.
+    - ``drip``: send the response's ``drip`` part (``"headers"``, or ``"body"``:
+      the JSON body or the SSE stream) at ``rate`` bytes per second, one byte at a
+      time, the way a slow-loris upstream keeps every read timeout from firing.
 
     ``status`` and every kind except ``latency``/``slow_first_token``/``stall``
     also honour ``delay`` as a wait before the response. A fault is active for
@@ -97,6 +101,8 @@ class Fault:
         with_finish_reason: For ``no_done``: keep the stop/finish reason.
         times: How many matching requests the fault applies to; ``None`` = all.
         probability: Chance that a matching request gets the fault.
+        rate: For ``drip``: bytes per second.
+        drip: For ``drip``: ``"headers"`` or ``"body"``.
         match_model: Only requests for this model id.
         match_protocol: Only ``"anthropic"`` or ``"openai"`` requests.
         match_stream: Only streamed (``True``) or non-streamed (``False``) requests.
@@ -118,6 +124,8 @@ class Fault:
     with_finish_reason: bool = True
     times: int | None = None
     probability: float | None = None
+    rate: float = 10.0
+    drip: Literal["headers", "body"] = "body"
     match_model: str | None = None
     match_protocol: Literal["anthropic", "openai"] | None = None
     match_stream: bool | None = None
@@ -131,6 +139,8 @@ class Fault:
             raise ValueError(
                 f"a status fault needs status in 400-599, got {self.status!r}"
             )
+        if self.rate <= 0 or self.drip not in ("headers", "body"):
+            raise ValueError("a drip needs rate > 0 and drip 'headers' or 'body'")
         if self.delay < 0 or self.after_chunks < 0:
             raise ValueError("delay and after_chunks must be >= 0")
         if self.times is not None and self.times < 0:

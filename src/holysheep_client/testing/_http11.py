@@ -170,7 +170,15 @@ async def play(
         headers.append(("transfer-encoding", "chunked"))
     else:
         headers.append(("content-length", str(plan.content_length or 0)))
-    writer.write(response_head(plan.status, headers, keep))
+    head = response_head(plan.status, headers, keep)
+    if plan.drip_head is None:
+        writer.write(head)
+    else:
+        for i in range(len(head)):
+            writer.write(head[i : i + 1])
+            await writer.drain()
+            if not await pause(reader, writer, 1.0 / plan.drip_head):
+                return False
     for step in plan.steps:
         if isinstance(step, Send):
             if plan.streaming:

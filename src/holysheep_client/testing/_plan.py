@@ -66,7 +66,8 @@ class ResponsePlan:
 
     ``drop`` closes the connection without any response. ``streaming`` bodies are
     sent chunked; others carry ``content_length`` (the full length, even when a
-    `Cut` step ends the body early).
+    `Cut` step ends the body early). ``drip_head`` sends the status line and
+    headers one byte at a time, at that many bytes per second.
     """
 
     status: int
@@ -76,6 +77,7 @@ class ResponsePlan:
     delay: float = 0.0
     drop: bool = False
     content_length: int | None = None
+    drip_head: float | None = None
 
 
 @dataclass(slots=True)

@@ -18,7 +18,7 @@ from . import _openai_wire as openai_wire
 from ._faults import Fault, FaultPlan, MatchContext
 from ._plan import ChatRequest, ResponsePlan, WireError
 from ._records import RecordedRequest, sanitize_headers
-from ._responses import Responder, WireProtocol
+from ._responses import Responder, WireProtocol, drip
 
 if TYPE_CHECKING:
     from ._transport import (
@@ -389,6 +389,8 @@ class FakeProvider:
             plan = r.models(path, self.models, fault)
         if fault is not None and fault.kind not in _BODY_WAIT_KINDS:
             plan.delay += fault.delay
+        if fault is not None and fault.kind == "drip":
+            plan = drip(plan, fault)
         return plan
 
     def __repr__(self) -> str:

@@ -30,6 +30,7 @@ from ._plan import (
 __all__ = [
     "ERROR_MESSAGES",
     "Responder",
+    "drip",
     "WireProtocol",
     "retry_headers",
     "stream_steps",
@@ -304,3 +305,22 @@ class Responder:
         if model_id not in models:
             return self.error(404, f"model: {model_id}", code="model_not_found")
         return self.body(dumps(wire.model_body(model_id)), fault)
+
+
+def drip(plan: ResponsePlan, fault: Fault) -> ResponsePlan:
+    """
+    ``plan`` sent slowly by a ``drip`` fault: its headers, or its body byte by byte.
+    """
+    if fault.drip == "headers":
+        plan.drip_head = fault.rate
+        return plan
+    gap = 1.0 / fault.rate
+    steps: list[Step] = []
+    for step in plan.steps:
+        if not isinstance(step, Send):
+            steps.append(step)
+            continue
+        for i in range(len(step.data)):
+            steps += [Send(step.data[i : i + 1]), Pause(gap)]
+    plan.steps = steps
+    return plan

@@ -14,7 +14,9 @@ from typing import Any, Literal, Protocol
 import httpx
 import httpx2
 
+from .._transports.deadline import time_left
 from .._types import Clock
+from ._http11 import response_head
 from ._plan import Pause, ResponsePlan, Send, reason_phrase
 
 
@@ -85,12 +87,14 @@ class _Play:
         clock: Clock,
         read_timeout: float | None,
         release: Callable[[], None],
+        honour: bool = True,
     ) -> None:
         self.mod = mod
         self.request = request
         self.plan = plan
         self.clock = clock
         self.read_timeout = read_timeout
+        self.honour = honour
         self._release = release
         self._released = False
 
@@ -102,9 +106,15 @@ class _Play:
     def timeout_for(self, seconds: float) -> float | None:
         """
         The shorter wait after which a real client gives up, or ``None``.
+
+        That is the request's read timeout, clamped to the bound of the request
+        being served (the attempt's deadline, as the pool's sockets are).
         """
-        if self.read_timeout is not None and seconds > self.read_timeout:
-            return self.read_timeout
+        if not self.honour:
+            return None
+        limit = time_left(self.read_timeout)
+        if limit is not None and seconds > limit:
+            return max(limit, 0.0)
         return None
 
     def read_timeout_error(self) -> Exception:
@@ -221,6 +231,14 @@ def _sync_wait(play: _Play, seconds: float) -> None:
     play.clock.sleep(seconds)
 
 
+def _head_gaps(plan: ResponsePlan) -> list[float]:
+    """The waits of headers sent one byte at a time (a ``drip`` of the headers)."""
+    if plan.drip_head is None:
+        return []
+    size = len(response_head(plan.status, plan.headers, True))
+    return [1.0 / plan.drip_head] * size
+
+
 class _Base:
     _flavor: Flavor = "httpx2"
     _async_body: type[_AsyncBody] = _Httpx2AsyncBody
@@ -250,12 +268,15 @@ class _Base:
             self._provider.clock,
             timeout,
             self._provider.leave_flight,
+            self._honour_timeouts,
         )
 
     async def _handle_async(self, request: Any) -> Any:
         play = self._start(request, await request.aread())
         try:
             await _async_wait(play, play.plan.delay)
+            for gap in _head_gaps(play.plan):
+                await _async_wait(play, gap)
             if play.plan.drop:
                 raise play.drop_error()
         except BaseException:
@@ -267,6 +288,8 @@ class _Base:
         play = self._start(request, request.read())
         try:
             _sync_wait(play, play.plan.delay)
+            for gap in _head_gaps(play.plan):
+                _sync_wait(play, gap)
             if play.plan.drop:
                 raise play.drop_error()
         except BaseException:

@@ -1,0 +1,313 @@
+"""
+StreamMachine: the one state machine both stream classes feed. No I/O.
+
+The shells (`AsyncChatStream`, `ChatStream`) send, read chunks and yield; every
+decision is made here: the bound of each read (the first event by ``first_token``,
+then ``stream_idle`` between chunks), decoding, the breaker's verdict on the body,
+what a break means (raise, or resume on another provider, with the filters that
+keep the caller's text seamless), and the final response.
+
+A stream is a list of segments, one per provider that served a part of it: one,
+unless it was resumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .._models import ChatResponse, Usage
+from .._observe.details import RouteDecision
+from .._protocols import ChatRequestSpec, StreamDecoder
+from .._transports.extensions import EXT_FIRST_BY
+from .._transports.observed import ObservedStream, observed
+from ..errors import APIConnectionError, StreamInterruptedError
+from .resume import PrefixFilter, ResumePlan, SkipFilter, resume_messages
+
+if TYPE_CHECKING:
+    import httpx2
+
+    from .base import BaseClient, Call
+
+__all__ = ["MemoryBody", "Segment", "StreamMachine"]
+
+
+class MemoryBody:
+    """
+    A body already in memory (a test transport's), read like an `ObservedStream`.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+
+    def _next(self) -> bytes | None:
+        data, self._data = self._data, None
+        return data or None
+
+    async def read_async(self, deadline: float | None = None) -> bytes | None:
+        """The body, then ``None``."""
+        return self._next()
+
+    def read_sync(self, deadline: float | None = None) -> bytes | None:
+        """The body, then ``None``."""
+        return self._next()
+
+    def defer(self) -> None:
+        """Nothing to defer: the body was judged when it was read."""
+
+    def settle(self, outcome: bool | None) -> None:
+        """Nothing to settle."""
+
+
+@dataclass(slots=True)
+class Segment:
+    """
+    One provider's part of a stream.
+
+    Attributes:
+        provider: Who served it.
+        sent_model: The model id sent to that provider.
+        response: Its HTTP response (the shell closes it).
+        body: Its body, read chunk by chunk.
+        decoder: The protocol's stream decoder.
+        request_id: The provider's request id.
+        first_by: Its first event is due by this time (``first_token``).
+        pending: Deltas decoded and not yet given to the caller.
+        started: It sent its first event.
+        done: It ended well (end marker or finish reason).
+        filter: Keeps a resumed continuation seamless.
+    """
+
+    provider: str
+    sent_model: str
+    response: httpx2.Response
+    body: ObservedStream | MemoryBody
+    decoder: StreamDecoder
+    request_id: str | None = None
+    first_by: float | None = None
+    pending: list[str] = field(default_factory=list)
+    started: bool = False
+    done: bool = False
+    filter: SkipFilter | PrefixFilter | None = None
+
+
+class StreamMachine:
+    """
+    The decisions of one stream; see the module docstring.
+
+    Args:
+        client: The client's I/O-free base.
+        call: The stream's call.
+        resume: Continue a broken stream on another provider.
+    """
+
+    def __init__(self, client: BaseClient[Any], call: Call, *, resume: bool) -> None:
+        self._client = client
+        self.call = call
+        self._resume = resume
+        self._idle = client.config.timeout.stream_idle
+        self.delivered: list[str] = []
+        self.segments: list[Segment] = []
+        self.ttft: float | None = None
+        self.final: ChatResponse | None = None
+
+    # -- a segment's life ------------------------------------------------------------
+
+    def begin(
+        self,
+        name: str,
+        sent_model: str,
+        request: httpx2.Request,
+        response: httpx2.Response,
+        flt: SkipFilter | PrefixFilter | None = None,
+    ) -> Segment:
+        """
+        A hop answered 2xx: its segment starts (not yet the stream's, see `commit`).
+        """
+        body: ObservedStream | MemoryBody | None = observed(response)
+        if body is None:
+            body = MemoryBody(response.content)
+        body.defer()  # the verdict is ours: the end marker, not the last byte
+        h = response.headers
+        return Segment(
+            provider=name,
+            sent_model=sent_model,
+            response=response,
+            body=body,
+            decoder=self._client._protocols[name].stream_decoder(provider=name),
+            request_id=h.get("request-id") or h.get("x-request-id"),
+            first_by=request.extensions.get(EXT_FIRST_BY),
+            filter=flt,
+        )
+
+    def read_deadline(self, seg: Segment) -> float | None:
+        """
+        The absolute deadline of the next read of ``seg``.
+        """
+        if not seg.started:
+            return seg.first_by
+        idle = self._idle
+        return None if idle is None else self._client._clock.monotonic() + idle
+
+    def feed(self, seg: Segment, chunk: bytes) -> None:
+        """
+        Decode a chunk of ``seg``; its deltas wait in ``seg.pending``.
+
+        Raises:
+            APIConnectionError: A malformed event (the breaker counts a failure).
+            APIError: An in-stream error event.
+            StreamInterruptedError: A restarted answer differs from the delivered text.
+        """
+        try:
+            deltas = seg.decoder.feed(chunk)
+        except Exception:
+            seg.body.settle(False)
+            raise
+        if deltas:
+            seg.started = True
+            flt = seg.filter
+            for delta in deltas:
+                text = flt.feed(delta) if flt is not None else delta
+                if text:
+                    seg.pending.append(text)
+        if seg.decoder.ended:
+            self._ended(seg)
+
+    def eof(self, seg: Segment) -> None:
+        """
+        ``seg``'s body ended: complete with an end marker or a finish reason.
+
+        Raises:
+            APIConnectionError: Neither came: the stream broke.
+        """
+        if seg.decoder.ended or seg.decoder.stop_reason is not None:
+            self._ended(seg)
+            return
+        seg.body.settle(False)
+        raise APIConnectionError(
+            f"provider {seg.provider!r} ended the stream without an end marker",
+            provider=seg.provider,
+        )
+
+    def _ended(self, seg: Segment) -> None:
+        if seg.filter is not None:
+            seg.filter.end()
+        seg.done = True
+        seg.body.settle(True)
+
+    def opened(self, seg: Segment) -> bool:
+        """
+        Whether ``seg`` may be handed to the caller: it sent its first event or ended.
+        """
+        return seg.started or seg.done
+
+    def commit(self, seg: Segment) -> None:
+        """
+        ``seg`` won its hop (failover or race): it is the stream's now.
+        """
+        self.segments.append(seg)
+
+    def take(self, seg: Segment) -> list[str]:
+        """
+        The deltas of ``seg`` to give the caller now.
+        """
+        out = seg.pending
+        if not out:
+            return out
+        seg.pending = []
+        if self.ttft is None:
+            self.ttft = self._client._clock.monotonic() - self.call.started
+        self.delivered.extend(out)
+        return out
+
+    # -- breaks ----------------------------------------------------------------------
+
+    def broke(self, seg: Segment, error: BaseException) -> ResumePlan:
+        """
+        ``seg`` broke after the caller got deltas: how to go on.
+
+        Raises:
+            StreamInterruptedError: Without ``resume=True`` (or when the break is
+                itself final), carrying the text delivered so far.
+        """
+        client = self._client
+        client._count(seg.provider, ok=False)
+        partial = "".join(self.delivered)
+        if isinstance(error, StreamInterruptedError):
+            raise error
+        if not self._resume:
+            raise StreamInterruptedError(
+                f"the stream from provider {seg.provider!r} broke after"
+                f" {len(partial)} characters ({type(error).__name__})",
+                partial_text=partial,
+                provider=seg.provider,
+            ) from error
+        prefill, skip = resume_messages(self.call.spec, partial)
+        states = client._state.providers
+        return ResumePlan(
+            spec=self.call.spec,
+            prefill=prefill,
+            skip=skip,
+            partial=partial,
+            failed=seg.provider,
+            candidates=tuple(
+                n
+                for n in self.call.plan
+                if n != seg.provider and states[n].breaker.state != "open"
+            ),
+            cause=error,
+        )
+
+    def resuming(self, plan: ResumePlan, name: str) -> bool:
+        """
+        About to continue on ``name``: False once the call's deadline has passed.
+        """
+        call = self.call
+        if (
+            call.deadline is not None
+            and self._client._clock.monotonic() >= call.deadline
+        ):
+            return False
+        self._client._hooks.route(
+            RouteDecision(name, len(self.segments), "resume", type(plan.cause).__name__)
+        )
+        return True
+
+    def adopt(self, spec: ChatRequestSpec) -> None:
+        """
+        The request that opened the stream (a context fallback may have changed it).
+        """
+        self.call.spec = spec
+
+    # -- the end ---------------------------------------------------------------------
+
+    def finish(self) -> ChatResponse:
+        """
+        The whole answer, priced over every segment, and counted.
+        """
+        client = self._client
+        last = self.segments[-1]
+        dec = last.decoder
+        cost: float | None = 0.0
+        out_tokens = 0
+        for seg in self.segments:
+            d = seg.decoder
+            out_tokens += d.output_tokens
+            c = client._prices.cost(seg.sent_model, d.input_tokens, d.output_tokens)
+            cost = None if c is None or cost is None else cost + c
+        latency = client._clock.monotonic() - self.call.started
+        client._count(last.provider, ok=True, cost=cost)
+        self.final = ChatResponse(
+            text="".join(self.delivered),
+            model=dec.model or last.sent_model,
+            provider=last.provider,
+            usage=Usage(dec.input_tokens, out_tokens),
+            latency_ms=latency * 1000.0,
+            attempts=max(self.call.record.attempts, 1),
+            cost_usd=cost,
+            request_id=last.request_id,
+            stop_reason=dec.stop_reason,
+        )
+        return self.final
