@@ -4,9 +4,9 @@ AsyncClient: the asyncio shell over `BaseClient`; it only sends and waits.
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -16,90 +16,20 @@ from .._models import ChatResponse
 from .._observe.hooks import ClientHook
 from .._protocols import ChatRequestSpec
 from .._resilience.stack import build_transport_stack
-from .._routing.failover import FailoverPlan
-from .._routing.hedging import HedgeRace
-from .._transports.observed import observed
 from .._types import AsyncTransport, Clock
-from ..errors import HolySheepError, NotFoundError
+from ..errors import NotFoundError
+from .async_race import read_body_async, send_async
 from .async_stream import AsyncChatStream
-from .base import BaseClient, Call, Flavor
+from .base import BaseClient, Flavor
+from .call import Call
 from .spec import build_spec
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["AsyncClient", "read_body_async", "send_async"]
+__all__ = ["AsyncClient"]
 
 T = TypeVar("T")
-
-
-async def read_body_async(response: httpx2.Response) -> bytes:
-    """
-    A response's whole body, read through its observed stream, then closed.
-    """
-    stream = observed(response)
-    try:
-        if stream is None:
-            return response.content
-        chunks = []
-        while (chunk := await stream.read_async()) is not None:
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        await response.aclose()
-
-
-async def send_async(
-    walk: FailoverPlan,
-    race: HedgeRace | None,
-    hop: Callable[[str, ChatRequestSpec], Awaitable[T]],
-    discard: Callable[[T], Awaitable[None]] | None = None,
-) -> T:
-    """
-    Run ``hop`` over the failover plan, hedged when ``race`` is given.
-
-    The first success wins; the other racers' tasks are cancelled, and a racer
-    that also succeeded is handed to ``discard``.
-    """
-    if race is None:
-        while (name := walk.next()) is not None:
-            try:
-                return await hop(name, walk.spec)
-            except HolySheepError as err:
-                walk.failed(name, err)
-        raise walk.final_error()
-    tasks: dict[asyncio.Task[T], str] = {}
-
-    def launch(name: str | None) -> None:
-        if name is not None:
-            tasks[asyncio.ensure_future(hop(name, walk.spec))] = name
-
-    launch(race.start())
-    try:
-        while tasks:
-            done, _ = await asyncio.wait(
-                tasks, timeout=race.wait(), return_when=asyncio.FIRST_COMPLETED
-            )
-            if not done:
-                launch(race.timed_out())
-                continue
-            names = {task: tasks.pop(task) for task in done}
-            won = [task for task in done if task.exception() is None]
-            if won:
-                for extra in won[1:]:
-                    if discard is not None:
-                        await discard(extra.result())
-                return won[0].result()
-            for task, name in names.items():
-                exc = task.exception()
-                assert exc is not None
-                launch(race.failed(name, exc, len(tasks)))
-        raise race.final_error()
-    finally:
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class AsyncClient(BaseClient[AsyncTransport]):
@@ -204,21 +134,12 @@ class AsyncClient(BaseClient[AsyncTransport]):
             messages, model=model, max_tokens=max_tokens, temperature=temperature,
             stream=False, extra=extra,
         )  # fmt: skip
-        call = self._begin(spec, route_key)
-        response: ChatResponse | None = None
-        error: BaseException | None = None
-        call.scope.attach()
-        try:
+        with self._calling(spec, route_key) as call:
             walk = self._walk(call)
-            response = await send_async(
-                walk, self._race(call, walk), lambda n, s: self._hop(call, n, s)
-            )
-            return response
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            self._finish(call, response, error)
+            hop = functools.partial(self._hop, call)
+            response = await send_async(walk, self._race(call, walk), hop)
+            call.response = response
+        return response
 
     async def _hop(self, call: Call, name: str, spec: ChatRequestSpec) -> ChatResponse:
         request, sent = self._request(call, name, spec)

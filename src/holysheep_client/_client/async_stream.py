@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Self
 
 from .._models import ChatResponse
 from .._protocols import ChatRequestSpec
+from .._types import AsyncTransport
 from ..errors import BadRequestError, HolySheepError, StreamInterruptedError
+from .async_race import read_body_async, send_async
 from .resume import PrefixFilter, ResumePlan, SkipFilter
 from .stream import Segment, StreamMachine
 
 if TYPE_CHECKING:
-    from .async_client import AsyncClient
+    from .base import BaseClient
 
 __all__ = ["AsyncChatStream"]
 
@@ -34,7 +36,7 @@ class AsyncChatStream:
 
     def __init__(
         self,
-        client: AsyncClient,
+        client: BaseClient[AsyncTransport],
         spec: ChatRequestSpec,
         *,
         route_key: str | None,
@@ -95,8 +97,6 @@ class AsyncChatStream:
     # -- the shell -------------------------------------------------------------------
 
     async def _run(self) -> AsyncIterator[str]:
-        from .async_client import send_async
-
         client = self._client
         call = client._begin(self._spec, self._route_key, stream=True)
         m = self._machine = StreamMachine(client, call, resume=self._resume)
@@ -144,8 +144,6 @@ class AsyncChatStream:
         flt: SkipFilter | PrefixFilter | None = None,
     ) -> Segment:
         """Send one hop and read it up to its first event (or its end)."""
-        from .async_client import read_body_async
-
         client, m = self._client, self._machine
         assert m is not None
         request, sent = client._request(m.call, name, spec)

@@ -9,19 +9,16 @@ how they send and wait.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import random
-import threading
-from collections import deque
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from .._config import ClientConfig
 from .._cost import PriceTable
-from .._models import ChatResponse, Health, ProviderHealth, Usage
-from .._observe.details import RequestDetails
-from .._observe.dispatch import CallScopes, HookDispatcher
+from .._models import ChatResponse, Health, Usage
+from .._observe.dispatch import HookDispatcher
 from .._observe.hooks import ClientHook
 from .._observe.log import logger
 from .._protocols import ChatRequestSpec, ParsedChat, WireProtocol, protocol_for
@@ -40,45 +37,15 @@ from .._transports.extensions import (
 )
 from .._types import AsyncTransport, Clock, SyncTransport
 from ..errors import APIError
+from .call import Call, CallRecord, Counters, abandoned, details, health_of
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["BaseClient", "Call", "CallRecord", "Flavor"]
+__all__ = ["BaseClient", "Flavor"]
 
 Flavor = Literal["httpx2", "httpx"]
 S = TypeVar("S", AsyncTransport, SyncTransport)
-
-
-@dataclass(slots=True)
-class CallRecord:
-    """
-    Per-call state shared by every attempt (travels in ``request.extensions``).
-    """
-
-    attempts: int = 0
-
-
-@dataclass(slots=True)
-class Call:
-    """
-    One call in progress: what every hop of it shares.
-    """
-
-    spec: ChatRequestSpec
-    started: float
-    deadline: float | None
-    plan: list[str]
-    scope: CallScopes
-    record: CallRecord
-    stream: bool = False
-
-
-@dataclass(slots=True)
-class _Counters:
-    requests: int = 0
-    errors: int = 0
-    cost_usd: float = 0.0
 
 
 class BaseClient(Generic[S]):
@@ -135,16 +102,9 @@ class BaseClient(Generic[S]):
             clock=clock,
             rng=self._rng,
         )
-        self._policy = FailoverPolicy(
-            context_fallbacks=dict(config.context_fallbacks),
-            retry_on_status=frozenset(config.retry.retry_on_status),
-            models={p.name: frozenset(p.models) for p in config.providers},
-            total=config.timeout.total,
-        )
+        self._policy = FailoverPolicy.from_config(config)
         self._prices = PriceTable(config.pricing)
-        self._lock = threading.Lock()
-        self._counters = {name: _Counters() for name in self._providers}
-        self._latencies: deque[float] = deque(maxlen=512)
+        self._counters = Counters(self._providers)
         self._closed = False
         if flavor == "httpx":
             import httpx
@@ -188,6 +148,20 @@ class BaseClient(Generic[S]):
             stream=stream,
         )
 
+    @contextlib.contextmanager
+    def _calling(self, spec: ChatRequestSpec, route_key: str | None) -> Iterator[Call]:
+        """
+        A chat call from start to `_finish`: set ``call.response`` inside the block.
+        """
+        call = self._begin(spec, route_key)
+        call.scope.attach()
+        try:
+            yield call
+        except BaseException as exc:
+            self._finish(call, None, exc)
+            raise
+        self._finish(call, call.response, None)
+
     def _walk(self, call: Call) -> FailoverPlan:
         return FailoverPlan(
             call.plan,
@@ -204,9 +178,7 @@ class BaseClient(Generic[S]):
         hedging = self._config.hedging
         if hedging is None or len(call.plan) < 2:
             return None
-        with self._lock:
-            latencies = list(self._latencies)
-        delay = hedge_delay(hedging, latencies)
+        delay = hedge_delay(hedging, self._counters.latencies())
         assert delay is not None
         return HedgeRace(
             walk,
@@ -231,10 +203,10 @@ class BaseClient(Generic[S]):
         A cancelled call (or a stream the caller closed) reports no outcome.
         """
         latency = self._clock.monotonic() - call.started
-        if not _abandoned(error):
+        if not abandoned(error):
             self._target_outcome(call, response, latency)
             if self._hooks.hooks:
-                self._hooks.request(_details(call, response, error, latency, ttft))
+                self._hooks.request(details(call, response, error, latency, ttft))
         call.scope.finish(error, response)
 
     def _target_outcome(
@@ -353,7 +325,7 @@ class BaseClient(Generic[S]):
     ) -> ChatResponse:
         latency = self._clock.monotonic() - call.started
         cost = self._prices.cost(sent_model, parsed.input_tokens, parsed.output_tokens)
-        self._count(name, ok=True, cost=cost, latency=latency)
+        self._counters.count(name, ok=True, cost=cost, latency=latency)
         return ChatResponse(
             text=parsed.text,
             model=parsed.model,
@@ -374,25 +346,7 @@ class BaseClient(Generic[S]):
     # -- counters ------------------------------------------------------------------
 
     def _failed_hop(self, name: str) -> None:
-        self._count(name, ok=False)
-
-    def _count(
-        self,
-        name: str,
-        *,
-        ok: bool,
-        cost: float | None = None,
-        latency: float | None = None,
-    ) -> None:
-        with self._lock:
-            c = self._counters[name]
-            c.requests += 1
-            if not ok:
-                c.errors += 1
-            if cost:
-                c.cost_usd += cost
-            if latency is not None:
-                self._latencies.append(latency)
+        self._counters.count(name, ok=False)
 
     # -- the rest ------------------------------------------------------------------
 
@@ -403,29 +357,9 @@ class BaseClient(Generic[S]):
         Returns:
             ``ready`` is true while at least one provider's breaker is not open.
         """
-        weights = self._router.weights()
-        with self._lock:
-            counters = {
-                n: (c.requests, c.errors, c.cost_usd) for n, c in self._counters.items()
-            }
-        providers = {}
-        for name in self._providers:
-            ps = self._state.providers[name]
-            state = ps.breaker.state
-            if ps.shared_breaker is not None and ps.shared_breaker.seen_open:
-                state = "open"
-            req, err, cost = counters[name]
-            providers[name] = ProviderHealth(
-                breaker=state,
-                weight=weights.get(name, 0.0),
-                rolled_back=self._router.rolled_back(name),
-                requests=req,
-                errors=err,
-                cost_usd=cost,
-                cost_cny=cost * self._config.cny_per_usd,
-            )
-        ready = any(p.breaker != "open" for p in providers.values())
-        return Health(ready=ready, providers=providers, migration=self._router.status())
+        return health_of(
+            self._state, self._router, self._counters, self._config.cny_per_usd
+        )
 
     def set_weights(self, weights: Mapping[str, float]) -> None:
         """
@@ -442,34 +376,6 @@ class BaseClient(Generic[S]):
 
 def _with_model(spec: ChatRequestSpec, model: str) -> ChatRequestSpec:
     return replace(spec, model=model)
-
-
-def _abandoned(error: BaseException | None) -> bool:
-    return isinstance(error, asyncio.CancelledError | GeneratorExit)
-
-
-def _details(
-    call: Call,
-    response: ChatResponse | None,
-    error: BaseException | None,
-    latency: float,
-    ttft: float | None,
-) -> RequestDetails:
-    return RequestDetails(
-        operation="chat",
-        requested_model=call.spec.model,
-        response_model=response.model if response else None,
-        provider=response.provider if response else None,
-        attempts=call.record.attempts,
-        latency=latency,
-        input_tokens=response.usage.input_tokens if response else 0,
-        output_tokens=response.usage.output_tokens if response else 0,
-        cost_usd=response.cost_usd if response else None,
-        error=type(error).__name__ if error is not None else None,
-        stream=call.stream,
-        time_to_first_token=ttft,
-        finish_reason=response.stop_reason if response else None,
-    )
 
 
 def _request_id(response: httpx2.Response) -> str | None:

@@ -27,7 +27,8 @@ from .resume import PrefixFilter, ResumePlan, SkipFilter, resume_messages
 if TYPE_CHECKING:
     import httpx2
 
-    from .base import BaseClient, Call
+    from .base import BaseClient
+    from .call import Call
 
 __all__ = ["MemoryBody", "Segment", "StreamMachine"]
 
@@ -233,7 +234,7 @@ class StreamMachine:
                 itself final), carrying the text delivered so far.
         """
         client = self._client
-        client._count(seg.provider, ok=False)
+        client._counters.count(seg.provider, ok=False)
         partial = "".join(self.delivered)
         if isinstance(error, StreamInterruptedError):
             raise error
@@ -298,7 +299,7 @@ class StreamMachine:
             c = client._prices.cost(seg.sent_model, d.input_tokens, d.output_tokens)
             cost = None if c is None or cost is None else cost + c
         latency = client._clock.monotonic() - self.call.started
-        client._count(last.provider, ok=True, cost=cost)
+        client._counters.count(last.provider, ok=True, cost=cost)
         self.final = ChatResponse(
             text="".join(self.delivered),
             model=dec.model or last.sent_model,

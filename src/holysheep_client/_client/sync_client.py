@@ -7,11 +7,11 @@ stopped through its `Abort` (its socket is shut down, which wakes a blocked read
 
 from __future__ import annotations
 
-import contextvars
+import functools
 import random
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -21,102 +21,21 @@ from .._models import ChatResponse
 from .._observe.hooks import ClientHook
 from .._protocols import ChatRequestSpec
 from .._resilience.stack import build_transport_stack
-from .._routing.failover import FailoverPlan
-from .._routing.hedging import HedgeRace
 from .._transports.deadline import Abort
-from .._transports.observed import observed
 from .._types import Clock, SyncTransport
-from ..errors import HolySheepError, NotFoundError
-from .base import BaseClient, Call, Flavor
+from ..errors import NotFoundError
+from .base import BaseClient, Flavor
+from .call import Call
 from .spec import build_spec
+from .sync_race import read_body_sync, send_sync
 from .sync_stream import ChatStream
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["Client", "read_body_sync", "send_sync"]
+__all__ = ["Client"]
 
 T = TypeVar("T")
-
-
-def read_body_sync(response: httpx2.Response) -> bytes:
-    """
-    A response's whole body, read through its observed stream, then closed.
-    """
-    stream = observed(response)
-    try:
-        if stream is None:
-            return response.content
-        chunks = []
-        while (chunk := stream.read_sync()) is not None:
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        response.close()
-
-
-def send_sync(
-    walk: FailoverPlan,
-    race: HedgeRace | None,
-    hop: Callable[[str, ChatRequestSpec, Abort | None], T],
-    pool: Callable[[], ThreadPoolExecutor],
-    discard: Callable[[T], None] | None = None,
-) -> T:
-    """
-    Run ``hop`` over the failover plan, hedged when ``race`` is given.
-
-    The racers run in ``pool``'s threads, each in a copy of the caller's context.
-    The first success wins; the others are aborted, and a racer that succeeds
-    anyway is handed to ``discard``.
-    """
-    if race is None:
-        while (name := walk.next()) is not None:
-            try:
-                return hop(name, walk.spec, None)
-            except HolySheepError as err:
-                walk.failed(name, err)
-        raise walk.final_error()
-    running: dict[Future[T], tuple[str, Abort]] = {}
-
-    def launch(name: str | None) -> None:
-        if name is not None:
-            abort = Abort()
-            ctx = contextvars.copy_context()
-            future = pool().submit(ctx.run, hop, name, walk.spec, abort)
-            running[future] = (name, abort)
-
-    launch(race.start())
-    try:
-        while running:
-            done, _ = wait(running, timeout=race.wait(), return_when=FIRST_COMPLETED)
-            if not done:
-                launch(race.timed_out())
-                continue
-            names = {future: running.pop(future)[0] for future in done}
-            won = [future for future in done if future.exception() is None]
-            if won:
-                for extra in won[1:]:
-                    if discard is not None:
-                        discard(extra.result())
-                return won[0].result()
-            for future, name in names.items():
-                exc = future.exception()
-                assert exc is not None
-                launch(race.failed(name, exc, len(running)))
-        raise race.final_error()
-    finally:
-        for future, (_, abort) in running.items():
-            abort.abort()
-            if discard is not None:
-                future.add_done_callback(_discarding(discard))
-
-
-def _discarding(discard: Callable[[T], None]) -> Callable[[Future[T]], None]:
-    def done(future: Future[T]) -> None:
-        if not future.cancelled() and future.exception() is None:
-            discard(future.result())
-
-    return done
 
 
 class Client(BaseClient[SyncTransport]):
@@ -211,24 +130,12 @@ class Client(BaseClient[SyncTransport]):
             messages, model=model, max_tokens=max_tokens, temperature=temperature,
             stream=False, extra=extra,
         )  # fmt: skip
-        call = self._begin(spec, route_key)
-        response: ChatResponse | None = None
-        error: BaseException | None = None
-        call.scope.attach()
-        try:
+        with self._calling(spec, route_key) as call:
             walk = self._walk(call)
-            response = send_sync(
-                walk,
-                self._race(call, walk),
-                lambda n, s, a: self._hop(call, n, s, a),
-                self._workers,
-            )
-            return response
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            self._finish(call, response, error)
+            hop = functools.partial(self._hop, call)
+            response = send_sync(walk, self._race(call, walk), hop, self._workers)
+            call.response = response
+        return response
 
     def _hop(
         self, call: Call, name: str, spec: ChatRequestSpec, abort: Abort | None
@@ -256,7 +163,9 @@ class Client(BaseClient[SyncTransport]):
             messages, model=model, max_tokens=max_tokens, temperature=temperature,
             stream=True, extra=extra,
         )  # fmt: skip
-        return ChatStream(self, spec, route_key=route_key, resume=resume)
+        return ChatStream(
+            self, spec, route_key=route_key, resume=resume, workers=self._workers
+        )
 
     def models(self, provider: str | None = None) -> list[str]:
         """

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from .._models import ChatResponse
 from .._protocols import ChatRequestSpec
 from .._transports.deadline import Abort
+from .._types import SyncTransport
 from ..errors import BadRequestError, HolySheepError, StreamInterruptedError
 from .resume import PrefixFilter, ResumePlan, SkipFilter
 from .stream import Segment, StreamMachine
+from .sync_race import read_body_sync, send_sync
 
 if TYPE_CHECKING:
-    from .sync_client import Client
+    from .base import BaseClient
 
 __all__ = ["ChatStream"]
 
@@ -34,13 +37,15 @@ class ChatStream:
 
     def __init__(
         self,
-        client: Client,
+        client: BaseClient[SyncTransport],
         spec: ChatRequestSpec,
         *,
         route_key: str | None,
         resume: bool,
+        workers: Callable[[], ThreadPoolExecutor],
     ) -> None:
         self._client = client
+        self._workers = workers
         self._spec = spec
         self._route_key = route_key
         self._resume = resume
@@ -96,8 +101,6 @@ class ChatStream:
     # -- the shell -------------------------------------------------------------------
 
     def _run(self) -> Iterator[str]:
-        from .sync_client import send_sync
-
         client = self._client
         call = client._begin(self._spec, self._route_key, stream=True)
         m = self._machine = StreamMachine(client, call, resume=self._resume)
@@ -109,7 +112,7 @@ class ChatStream:
                     walk,
                     client._race(call, walk),
                     self._open_segment,
-                    client._workers,
+                    self._workers,
                     self._discard,
                 )
                 m.adopt(walk.spec)
@@ -148,8 +151,6 @@ class ChatStream:
         flt: SkipFilter | PrefixFilter | None = None,
     ) -> Segment:
         """Send one hop and read it up to its first event (or its end)."""
-        from .sync_client import read_body_sync
-
         client, m = self._client, self._machine
         assert m is not None
         request, sent = client._request(m.call, name, spec, abort=abort)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .._observe.details import RouteDecision
 from .._observe.dispatch import HookDispatcher
@@ -42,6 +42,9 @@ from ..errors import (
     RateLimitError,
     ServerError,
 )
+
+if TYPE_CHECKING:
+    from .._config import ClientConfig
 
 __all__ = ["FailoverPlan", "FailoverPolicy", "Verdict", "final_error", "verdict"]
 
@@ -65,6 +68,18 @@ class FailoverPolicy:
     retry_on_status: frozenset[int] = frozenset()
     models: Mapping[str, frozenset[str]] = field(default_factory=dict)
     total: float | None = None
+
+    @classmethod
+    def from_config(cls, config: ClientConfig) -> FailoverPolicy:
+        """
+        The policy of a client built from ``config``.
+        """
+        return cls(
+            context_fallbacks=dict(config.context_fallbacks),
+            retry_on_status=frozenset(config.retry.retry_on_status),
+            models={p.name: frozenset(p.models) for p in config.providers},
+            total=config.timeout.total,
+        )
 
     def timeout_error(self, provider: str | None) -> APITimeoutError:
         """

@@ -4,7 +4,6 @@ FakeProvider: a deterministic LLM provider speaking the Anthropic and OpenAI for
 
 from __future__ import annotations
 
-import hmac
 import json
 import threading
 from collections import deque
@@ -13,9 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .._clock import SYSTEM_CLOCK
 from .._types import Clock
-from . import _anthropic_wire as anthropic_wire
-from . import _openai_wire as openai_wire
 from ._faults import Fault, FaultPlan, MatchContext
+from ._intake import check_auth, parse_chat
 from ._plan import ChatRequest, ResponsePlan, WireError
 from ._records import RecordedRequest, sanitize_headers
 from ._responses import Responder, WireProtocol, drip
@@ -294,7 +292,7 @@ class FakeProvider:
             )
             if path.endswith("/models") or "/models/" in path:
                 endpoint = "models"
-        auth, key_valid = self._check_auth(hdrs, protocol)
+        auth, key_valid = check_auth(hdrs, protocol, self._api_key)
         r = Responder(protocol, seq, self.clock.now())
         parsed: Any = None
         if body:
@@ -313,7 +311,7 @@ class FakeProvider:
                 plan = r.bad_key()
             else:
                 if endpoint == "chat":
-                    chat = self._parse_chat(protocol, hdrs, parsed)
+                    chat = parse_chat(protocol, hdrs, parsed)
                 ctx = MatchContext(
                     protocol=protocol,
                     endpoint="chat" if endpoint == "chat" else "models",
@@ -345,37 +343,6 @@ class FakeProvider:
                 )
             )
         return plan
-
-    def _check_auth(
-        self, hdrs: Mapping[str, str], protocol: WireProtocol
-    ) -> tuple[Literal["x-api-key", "bearer"] | None, bool]:
-        bearer = hdrs.get("authorization", "")
-        token = bearer[7:].strip() if bearer[:7].lower() == "bearer " else None
-        # The anthropic SDK (2.x) sends its api_key as a bearer token: accept both.
-        if protocol == "anthropic" and "x-api-key" in hdrs:
-            kind: Literal["x-api-key", "bearer"] | None = "x-api-key"
-            key: str | None = hdrs["x-api-key"]
-        elif token is not None:
-            kind, key = "bearer", token
-        else:
-            kind, key = None, None
-        if not key:
-            return kind, False
-        if self._api_key is None:
-            return kind, True
-        return kind, hmac.compare_digest(key.encode(), self._api_key.encode())
-
-    @staticmethod
-    def _parse_chat(
-        protocol: WireProtocol, hdrs: Mapping[str, str], parsed: Any
-    ) -> ChatRequest:
-        if protocol == "anthropic" and "anthropic-version" not in hdrs:
-            raise WireError(400, "anthropic-version: header is required")
-        if parsed is None:
-            raise WireError(400, "The request body is not valid JSON.")
-        if protocol == "anthropic":
-            return anthropic_wire.parse_request(parsed)
-        return openai_wire.parse_request(parsed)
 
     def _answer(
         self, r: Responder, path: str, chat: ChatRequest | None, fault: Fault | None

@@ -7,17 +7,28 @@ happens mid-read, exactly where a real connection would fail.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from types import ModuleType
+from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
 import httpx
 import httpx2
 
-from .._transports.deadline import time_left
 from .._types import Clock
-from ._http11 import response_head
-from ._plan import Pause, ResponsePlan, Send, reason_phrase
+from ._plan import ResponsePlan
+from ._play import (
+    AsyncBody,
+    Httpx2AsyncBody,
+    Httpx2SyncBody,
+    HttpxAsyncBody,
+    HttpxSyncBody,
+    Play,
+    SyncBody,
+    async_wait,
+    head_gaps,
+    library_module,
+    read_timeout,
+    sync_wait,
+)
 
 
 class Answering(Protocol):
@@ -51,205 +62,18 @@ __all__ = [
 
 Flavor = Literal["httpx2", "httpx"]
 
-_DROPPED = "Server disconnected without sending a response."
-_CUT_CHUNKED = (
-    "peer closed connection without sending complete message body:"
-    " incomplete chunked read"
-)
-
-
-def _module(flavor: str) -> ModuleType:
-    if flavor == "httpx2":
-        return httpx2
-    if flavor == "httpx":
-        return httpx
-    raise ValueError(f"flavor must be 'httpx2' or 'httpx', got {flavor!r}")
-
-
-def _read_timeout(request: Any) -> float | None:
-    timeout = request.extensions.get("timeout")
-    if isinstance(timeout, dict):
-        value = timeout.get("read")
-        return float(value) if value is not None else None
-    return None
-
-
-class _Play:
-    """
-    One response being played: the request, the waits' timeout, the release hook.
-    """
-
-    def __init__(
-        self,
-        mod: ModuleType,
-        request: Any,
-        plan: ResponsePlan,
-        clock: Clock,
-        read_timeout: float | None,
-        release: Callable[[], None],
-        honour: bool = True,
-    ) -> None:
-        self.mod = mod
-        self.request = request
-        self.plan = plan
-        self.clock = clock
-        self.read_timeout = read_timeout
-        self.honour = honour
-        self._release = release
-        self._released = False
-
-    def release(self) -> None:
-        if not self._released:
-            self._released = True
-            self._release()
-
-    def timeout_for(self, seconds: float) -> float | None:
-        """
-        The shorter wait after which a real client gives up, or ``None``.
-
-        That is the request's read timeout, clamped to the bound of the request
-        being served (the attempt's deadline, as the pool's sockets are).
-        """
-        if not self.honour:
-            return None
-        limit = time_left(self.read_timeout)
-        if limit is not None and seconds > limit:
-            return max(limit, 0.0)
-        return None
-
-    def read_timeout_error(self) -> Exception:
-        exc: Exception = self.mod.ReadTimeout(
-            "The read operation timed out", request=self.request
-        )
-        return exc
-
-    def cut_error(self) -> Exception:
-        if self.plan.streaming:
-            message = _CUT_CHUNKED
-        else:
-            sent = sum(len(s.data) for s in self.plan.steps if isinstance(s, Send))
-            message = (
-                "peer closed connection without sending complete message body:"
-                f" received {sent} bytes, expected {self.plan.content_length}"
-            )
-        exc: Exception = self.mod.RemoteProtocolError(message, request=self.request)
-        return exc
-
-    def drop_error(self) -> Exception:
-        exc: Exception = self.mod.RemoteProtocolError(_DROPPED, request=self.request)
-        return exc
-
-    def response(self, stream: Any) -> Any:
-        headers = list(self.plan.headers)
-        if not self.plan.streaming and self.plan.content_length is not None:
-            headers.append(("content-length", str(self.plan.content_length)))
-        reason = reason_phrase(self.plan.status).encode()
-        return self.mod.Response(
-            self.plan.status,
-            headers=headers,
-            stream=stream,
-            request=self.request,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason},
-        )
-
-
-class _AsyncBody:
-    def __init__(self, play: _Play) -> None:
-        self._play = play
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        play = self._play
-        try:
-            for step in play.plan.steps:
-                if isinstance(step, Send):
-                    yield step.data
-                elif isinstance(step, Pause):
-                    await _async_wait(play, step.seconds)
-                else:
-                    raise play.cut_error()
-        finally:
-            play.release()
-
-    async def aclose(self) -> None:
-        self._play.release()
-
-
-class _SyncBody:
-    def __init__(self, play: _Play) -> None:
-        self._play = play
-
-    def __iter__(self) -> Iterator[bytes]:
-        play = self._play
-        try:
-            for step in play.plan.steps:
-                if isinstance(step, Send):
-                    yield step.data
-                elif isinstance(step, Pause):
-                    _sync_wait(play, step.seconds)
-                else:
-                    raise play.cut_error()
-        finally:
-            play.release()
-
-    def close(self) -> None:
-        self._play.release()
-
-
-class _Httpx2AsyncBody(_AsyncBody, httpx2.AsyncByteStream):
-    pass
-
-
-class _HttpxAsyncBody(_AsyncBody, httpx.AsyncByteStream):
-    pass
-
-
-class _Httpx2SyncBody(_SyncBody, httpx2.SyncByteStream):
-    pass
-
-
-class _HttpxSyncBody(_SyncBody, httpx.SyncByteStream):
-    pass
-
-
-async def _async_wait(play: _Play, seconds: float) -> None:
-    if seconds <= 0:
-        return
-    limit = play.timeout_for(seconds)
-    if limit is not None:
-        await play.clock.async_sleep(limit)
-        raise play.read_timeout_error()
-    await play.clock.async_sleep(seconds)
-
-
-def _sync_wait(play: _Play, seconds: float) -> None:
-    if seconds <= 0:
-        return
-    limit = play.timeout_for(seconds)
-    if limit is not None:
-        play.clock.sleep(limit)
-        raise play.read_timeout_error()
-    play.clock.sleep(seconds)
-
-
-def _head_gaps(plan: ResponsePlan) -> list[float]:
-    """The waits of headers sent one byte at a time (a ``drip`` of the headers)."""
-    if plan.drip_head is None:
-        return []
-    size = len(response_head(plan.status, plan.headers, True))
-    return [1.0 / plan.drip_head] * size
-
 
 class _Base:
     _flavor: Flavor = "httpx2"
-    _async_body: type[_AsyncBody] = _Httpx2AsyncBody
-    _sync_body: type[_SyncBody] = _Httpx2SyncBody
+    _async_body: type[AsyncBody] = Httpx2AsyncBody
+    _sync_body: type[SyncBody] = Httpx2SyncBody
 
     def __init__(self, provider: Answering, *, honour_timeouts: bool = True) -> None:
         self._provider = provider
-        self._mod = _module(self._flavor)
+        self._mod = library_module(self._flavor)
         self._honour_timeouts = honour_timeouts
 
-    def _start(self, request: Any, body: bytes) -> _Play:
+    def _start(self, request: Any, body: bytes) -> Play:
         if not isinstance(request, self._mod.Request):
             got = type(request).__module__.split(".")[0]
             raise TypeError(
@@ -259,9 +83,9 @@ class _Base:
         plan = self._provider.handle(
             request.method, request.url.path, dict(request.headers), body
         )
-        timeout = _read_timeout(request) if self._honour_timeouts else None
+        timeout = read_timeout(request) if self._honour_timeouts else None
         self._provider.enter_flight()
-        return _Play(
+        return Play(
             self._mod,
             request,
             plan,
@@ -274,9 +98,9 @@ class _Base:
     async def _handle_async(self, request: Any) -> Any:
         play = self._start(request, await request.aread())
         try:
-            await _async_wait(play, play.plan.delay)
-            for gap in _head_gaps(play.plan):
-                await _async_wait(play, gap)
+            await async_wait(play, play.plan.delay)
+            for gap in head_gaps(play.plan):
+                await async_wait(play, gap)
             if play.plan.drop:
                 raise play.drop_error()
         except BaseException:
@@ -287,9 +111,9 @@ class _Base:
     def _handle_sync(self, request: Any) -> Any:
         play = self._start(request, request.read())
         try:
-            _sync_wait(play, play.plan.delay)
-            for gap in _head_gaps(play.plan):
-                _sync_wait(play, gap)
+            sync_wait(play, play.plan.delay)
+            for gap in head_gaps(play.plan):
+                sync_wait(play, gap)
             if play.plan.drop:
                 raise play.drop_error()
         except BaseException:
@@ -362,7 +186,7 @@ class FakeHttpxAsyncTransport(_Base, httpx.AsyncBaseTransport):
     """
 
     _flavor = "httpx"
-    _async_body = _HttpxAsyncBody
+    _async_body = HttpxAsyncBody
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """
@@ -387,7 +211,7 @@ class FakeHttpxSyncTransport(_Base, httpx.BaseTransport):
     """
 
     _flavor = "httpx"
-    _sync_body = _HttpxSyncBody
+    _sync_body = HttpxSyncBody
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """
