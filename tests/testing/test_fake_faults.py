@@ -27,8 +27,9 @@ MODELS = MatchContext(
         Fault("stall", delay=0.5, after_chunks=2, probability=0.25, match_model="m"),
         Fault("no_done", with_finish_reason=False, match_protocol="openai"),
         Fault("latency", delay=1.0, match_stream=False),
+        Fault("drip", rate=25, drip="headers"),
     ],
-    ids=["status", "status-date", "stall", "no_done", "latency"],
+    ids=["status", "status-date", "stall", "no_done", "latency", "drip"],
 )
 def test_fault_round_trips_through_json_data(fault: Fault) -> None:
     """A fault survives to_dict/from_dict unchanged, so the admin API can carry it."""
@@ -50,8 +51,20 @@ def test_to_dict_lists_only_non_default_fields() -> None:
         ({"kind": "cut", "times": -1}, "times"),
         ({"kind": "cut", "probability": 1.5}, "probability"),
         ({"kind": "cut", "match_protocol": "grpc"}, "match_protocol"),
+        ({"kind": "drip", "rate": 0}, "rate"),
+        ({"kind": "drip", "drip": "trailers"}, "drip"),
     ],
-    ids=["kind", "no-status", "ok-status", "delay", "times", "probability", "protocol"],
+    ids=[
+        "kind",
+        "no-status",
+        "ok-status",
+        "delay",
+        "times",
+        "probability",
+        "protocol",
+        "drip-rate",
+        "drip-part",
+    ],  # fmt: skip
 )
 def test_invalid_faults_are_rejected(kwargs: dict[str, Any], needle: str) -> None:
     """An out-of-range field raises ValueError naming it."""

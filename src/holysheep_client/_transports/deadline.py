@@ -166,31 +166,47 @@ def time_left(timeout: float | None) -> float | None:
     return left if timeout is None or timeout > left else timeout
 
 
-def _limit(timeout: float | None, error: type[Exception]) -> float | None:
+class _Errors:
+    """httpcore's exceptions for each operation: (timeout, error) pairs."""
+
+    __slots__ = ("connect", "read", "write")
+
+    def __init__(self, core: Any) -> None:
+        self.read = (core.ReadTimeout, core.ReadError)
+        self.write = (core.WriteTimeout, core.WriteError)
+        self.connect = (core.ConnectTimeout, core.ConnectError)
+
+
+def _limit(timeout: float | None, errors: tuple[Any, Any]) -> float | None:
+    """``timeout`` clamped to the current bound.
+
+    Past the bound the operation fails with ``errors[0]`` (httpcore's timeout for
+    it), after an abort with ``errors[1]`` (its connection error).
+    """
     bound = _BOUND.get()
     if bound is None:
         return timeout
     if bound.abort is not None and bound.abort.aborted:
-        raise error("the request was aborted")
+        raise errors[1]("the request was aborted")
     if bound.at is None:
         return timeout
     left = bound.at - bound.clock.monotonic()
     if left <= 0:
-        raise error("the request's deadline passed")
+        raise errors[0]("the request's deadline passed")
     return left if timeout is None or timeout > left else timeout
 
 
 class _SyncStream:
     """A network stream whose every operation is clamped to the current bound."""
 
-    __slots__ = ("_core", "_inner")
+    __slots__ = ("_errors", "_inner")
 
-    def __init__(self, inner: Any, core: Any) -> None:
+    def __init__(self, inner: Any, errors: _Errors) -> None:
         self._inner = inner
-        self._core = core
+        self._errors = errors
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        t = _limit(timeout, self._core.ReadTimeout)
+        t = _limit(timeout, self._errors.read)
         bound = _BOUND.get()
         abort = bound.abort if bound is not None else None
         if abort is None:
@@ -202,11 +218,11 @@ class _SyncStream:
         finally:
             abort.unwatch(self._inner)
         if abort.aborted:
-            raise self._core.ReadError("the request was aborted")
+            raise self._errors.read[1]("the request was aborted")
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _limit(timeout, self._core.WriteTimeout))
+        self._inner.write(buffer, _limit(timeout, self._errors.write))
 
     def close(self) -> None:
         self._inner.close()
@@ -217,9 +233,9 @@ class _SyncStream:
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> _SyncStream:
-        t = _limit(timeout, self._core.ConnectTimeout)
+        t = _limit(timeout, self._errors.connect)
         return _SyncStream(
-            self._inner.start_tls(ssl_context, server_hostname, t), self._core
+            self._inner.start_tls(ssl_context, server_hostname, t), self._errors
         )
 
     def get_extra_info(self, info: str) -> Any:
@@ -229,20 +245,20 @@ class _SyncStream:
 class _AsyncStream:
     """The async twin of `_SyncStream`."""
 
-    __slots__ = ("_core", "_inner")
+    __slots__ = ("_errors", "_inner")
 
-    def __init__(self, inner: Any, core: Any) -> None:
+    def __init__(self, inner: Any, errors: _Errors) -> None:
         self._inner = inner
-        self._core = core
+        self._errors = errors
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         data: bytes = await self._inner.read(
-            max_bytes, _limit(timeout, self._core.ReadTimeout)
+            max_bytes, _limit(timeout, self._errors.read)
         )
         return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, _limit(timeout, self._core.WriteTimeout))
+        await self._inner.write(buffer, _limit(timeout, self._errors.write))
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -253,19 +269,19 @@ class _AsyncStream:
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> _AsyncStream:
-        t = _limit(timeout, self._core.ConnectTimeout)
+        t = _limit(timeout, self._errors.connect)
         inner = await self._inner.start_tls(ssl_context, server_hostname, t)
-        return _AsyncStream(inner, self._core)
+        return _AsyncStream(inner, self._errors)
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
 
 
 class _SyncBackend:
-    __slots__ = ("_core", "_inner")
+    __slots__ = ("_errors", "_inner")
 
     def __init__(self, core: Any) -> None:
-        self._core = core
+        self._errors = _Errors(core)
         self._inner = core.SyncBackend()
 
     def connect_tcp(
@@ -276,28 +292,28 @@ class _SyncBackend:
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> _SyncStream:
-        t = _limit(timeout, self._core.ConnectTimeout)
+        t = _limit(timeout, self._errors.connect)
         inner = self._inner.connect_tcp(
             host, port, t, local_address=local_address, socket_options=socket_options
         )
-        return _SyncStream(inner, self._core)
+        return _SyncStream(inner, self._errors)
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
     ) -> _SyncStream:
-        t = _limit(timeout, self._core.ConnectTimeout)
+        t = _limit(timeout, self._errors.connect)
         inner = self._inner.connect_unix_socket(path, t, socket_options=socket_options)
-        return _SyncStream(inner, self._core)
+        return _SyncStream(inner, self._errors)
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
 
 
 class _AsyncBackend:
-    __slots__ = ("_core", "_inner")
+    __slots__ = ("_errors", "_inner")
 
     def __init__(self, core: Any) -> None:
-        self._core = core
+        self._errors = _Errors(core)
         self._inner = core.AnyIOBackend()
 
     async def connect_tcp(
@@ -308,20 +324,20 @@ class _AsyncBackend:
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> _AsyncStream:
-        t = _limit(timeout, self._core.ConnectTimeout)
+        t = _limit(timeout, self._errors.connect)
         inner = await self._inner.connect_tcp(
             host, port, t, local_address=local_address, socket_options=socket_options
         )
-        return _AsyncStream(inner, self._core)
+        return _AsyncStream(inner, self._errors)
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
     ) -> _AsyncStream:
-        t = _limit(timeout, self._core.ConnectTimeout)
+        t = _limit(timeout, self._errors.connect)
         inner = await self._inner.connect_unix_socket(
             path, t, socket_options=socket_options
         )
-        return _AsyncStream(inner, self._core)
+        return _AsyncStream(inner, self._errors)
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)

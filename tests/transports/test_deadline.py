@@ -1,0 +1,137 @@
+"""
+The bound every socket operation is clamped to, and the Abort that wakes a blocked read.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpcore2
+import pytest
+
+from holysheep_client._clock import SYSTEM_CLOCK
+from holysheep_client._transports.deadline import (
+    Abort,
+    Bound,
+    deadline_backend,
+    enter_bound,
+    leave_bound,
+    time_left,
+)
+from holysheep_client.testing import FakeClock
+
+
+def test_time_left_clamps_to_the_current_bound() -> None:
+    """Inside a bound a timeout is cut to the time left; outside it is untouched."""
+    clock = FakeClock(monotonic=100.0)
+    assert time_left(30.0) == 30.0 and time_left(None) is None
+    token = enter_bound(Bound(102.5, clock, None))
+    try:
+        assert time_left(30.0) == pytest.approx(2.5)
+        assert time_left(None) == pytest.approx(2.5)
+        assert time_left(1.0) == 1.0
+        clock.advance(3.0)
+        assert time_left(30.0) == pytest.approx(-0.5)
+    finally:
+        leave_bound(token)
+    assert time_left(30.0) == 30.0
+
+
+def test_a_bound_without_deadline_leaves_timeouts_alone() -> None:
+    """A bound that only carries an Abort does not shorten any timeout."""
+    token = enter_bound(Bound(None, FakeClock(), Abort()))
+    try:
+        assert time_left(7.0) == 7.0
+    finally:
+        leave_bound(token)
+
+
+@pytest.fixture
+def connected() -> Iterator[tuple[Any, socket.socket]]:
+    """A network stream of the deadline backend, and the peer socket it talks to."""
+    server = socket.create_server(("127.0.0.1", 0))
+    peers: list[socket.socket] = []
+    accepting = threading.Thread(target=lambda: peers.append(server.accept()[0]))
+    accepting.start()
+    stream = deadline_backend(httpcore2, sync=True).connect_tcp(
+        "127.0.0.1", server.getsockname()[1], timeout=2.0
+    )
+    accepting.join()
+    yield stream, peers[0]
+    stream.close()
+    peers[0].close()
+    server.close()
+
+
+def test_every_read_gets_only_the_time_left(
+    connected: tuple[Any, socket.socket],
+) -> None:
+    """A peer that sends a byte every 0.1 s cannot hold reads past the bound."""
+    stream, peer = connected
+    stop = threading.Event()
+
+    def drip() -> None:
+        while not stop.wait(0.1):
+            try:
+                peer.sendall(b"x")
+            except OSError:
+                return
+
+    dripper = threading.Thread(target=drip)
+    dripper.start()
+    got = 0
+    start = SYSTEM_CLOCK.monotonic()
+    token = enter_bound(Bound(start + 0.5, SYSTEM_CLOCK, None))
+    try:
+        while True:
+            try:
+                got += len(stream.read(1, timeout=5.0))
+            except httpcore2.ReadTimeout:
+                break
+    finally:
+        leave_bound(token)
+        stop.set()
+        dripper.join()
+    assert got >= 2, "the drip did arrive"
+    assert 0.5 <= SYSTEM_CLOCK.monotonic() - start <= 0.6
+
+
+def test_an_abort_wakes_a_blocked_read_at_once(
+    connected: tuple[Any, socket.socket],
+) -> None:
+    """Aborting from another thread ends a read that would wait 5 s, and later ones."""
+    stream, _ = connected
+    abort = Abort()
+    timer = threading.Timer(0.1, abort.abort)
+    token = enter_bound(Bound(None, SYSTEM_CLOCK, abort))
+    start = SYSTEM_CLOCK.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(httpcore2.ReadError):
+            stream.read(1, timeout=5.0)
+        assert SYSTEM_CLOCK.monotonic() - start < 1.0
+        with pytest.raises(httpcore2.ReadError):
+            stream.read(1, timeout=5.0)
+    finally:
+        leave_bound(token)
+        timer.join()
+    assert abort.aborted
+
+
+def test_a_past_bound_refuses_connect_and_write(
+    connected: tuple[Any, socket.socket],
+) -> None:
+    """Once the bound has passed, no socket operation starts."""
+    stream, _ = connected
+    clock = FakeClock(monotonic=10.0)
+    token = enter_bound(Bound(9.0, clock, None))
+    try:
+        with pytest.raises(httpcore2.WriteTimeout):
+            stream.write(b"x", timeout=5.0)
+        with pytest.raises(httpcore2.ConnectTimeout):
+            deadline_backend(httpcore2, sync=True).connect_tcp("127.0.0.1", 9)
+    finally:
+        leave_bound(token)
