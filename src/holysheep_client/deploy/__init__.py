@@ -62,6 +62,9 @@ from ._istio import (
     HTTPRoute,
     HTTPRouteDestination,
     PortSelector,
+    ServiceEntry,
+    ServiceEntryPort,
+    ServiceEntrySpec,
     StringMatch,
     VirtualService,
     VirtualServiceSpec,
@@ -97,7 +100,13 @@ from ._meta import (
     Manifest,
     ObjectMeta,
 )
+from ._monitoring import (
+    ServiceMonitor,
+    ServiceMonitorEndpoint,
+    ServiceMonitorSpec,
+)
 from ._plan import (
+    call_deadline,
     track_config,
 )
 from ._pods import (
@@ -147,6 +156,15 @@ from ._render import (
 from ._shift import (
     kubectl_command,
     shift_patch,
+)
+from ._values import (
+    ProbeConfig,
+    ProbesConfig,
+    RedisDeployConfig,
+    ReplicasConfig,
+    ResourcesConfig,
+    TolerationConfig,
+    ValuesConfig,
 )
 
 __all__ = [
@@ -208,11 +226,16 @@ __all__ = [
     "PodTemplateSpec",
     "PortSelector",
     "Probe",
+    "ProbeConfig",
+    "ProbesConfig",
     "RULES",
+    "RedisDeployConfig",
+    "ReplicasConfig",
     "ResourceMetricSource",
     "ResourceQuota",
     "ResourceQuotaSpec",
     "ResourceRequirements",
+    "ResourcesConfig",
     "RollingUpdateDeployment",
     "ScaleTargetRef",
     "ScaledObject",
@@ -224,17 +247,26 @@ __all__ = [
     "SecurityContext",
     "Service",
     "ServiceAccount",
+    "ServiceEntry",
+    "ServiceEntryPort",
+    "ServiceEntrySpec",
+    "ServiceMonitor",
+    "ServiceMonitorEndpoint",
+    "ServiceMonitorSpec",
     "ServicePort",
     "ServiceSpec",
     "SleepAction",
     "StringMatch",
     "Toleration",
+    "TolerationConfig",
     "TopologySpreadConstraint",
+    "ValuesConfig",
     "VirtualService",
     "VirtualServiceSpec",
     "Volume",
     "VolumeMount",
     "as_dicts",
+    "call_deadline",
     "check",
     "kubectl_command",
     "lint",
