@@ -140,6 +140,14 @@ CASES: list[tuple[str, Callable[[Docs], object], str, str]] = [
         "gives no weight to deerflow-api-holysheep",
     ),
     (
+        "vs-split-leak",
+        lambda d: one(d, "Service", "deerflow-api")["spec"].update(
+            selector={"app": "deerflow"}
+        ),
+        "error",
+        "selects the pods of deerflow-api-holysheep, deerflow-api-legacy itself",
+    ),
+    (
         "dangling-ref",
         lambda d: _so(d)["spec"]["scaleTargetRef"].update(name="deerflow-api-legcy"),
         "error",

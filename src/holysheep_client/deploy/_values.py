@@ -182,6 +182,10 @@ class ValuesConfig(Values):
             )
         return self
 
+    def __repr__(self) -> str:
+        shown = " ".join(f"{k}={v!r}" for k, v in self.to_dict().items())
+        return f"<ValuesConfig {shown}>" if shown else "<ValuesConfig (reference)>"
+
     def merged(self, **changes: Any) -> ValuesConfig:
         """
         A copy with ``changes`` (snake_case keys, ``None`` ones ignored), validated.
