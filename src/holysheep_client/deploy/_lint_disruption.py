@@ -134,8 +134,9 @@ def _grace_period(index: Index, patches: Sequence[Patch]) -> Iterator[Finding]:
                 "grace-period",
                 f"Istio's sidecar stops forwarding {drain:g} s after the pod is told to"
                 f" stop, before the preStop sleep and a call ({longest:g} s) are over,"
-                " so the app's last calls fail: set terminationDrainDuration in the"
-                " proxy.istio.io/config annotation",
+                " so the app's last calls fail (unless Istio runs it as a native"
+                " sidecar): set terminationDrainDuration in the proxy.istio.io/config"
+                " annotation",
                 "warning",
             )
 

@@ -84,6 +84,14 @@ def call_deadline(config: ClientConfig) -> float:
     ``timeout.total`` when set; otherwise every attempt of the retry policy at
     ``timeout.per_attempt`` (30 s when unbounded) plus the backoff caps between them:
     3 attempts of 30 s with backoffs of 0.5 and 1 s make 91.5 s.
+
+    Args:
+        config: The client config.
+
+    Returns:
+        Seconds.
+
+    .. versionadded:: 0.2.0
     """
     t, retry = config.timeout, config.retry
     if t.total is not None:

@@ -21,7 +21,14 @@ import yaml
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ..errors import ConfigError
-from ._names import check_host, check_label_key, check_label_value, check_name
+from ._names import (
+    check_host,
+    check_label_key,
+    check_label_value,
+    check_name,
+    is_dns_label,
+    is_dns_subdomain,
+)
 from ._rollout import SIDECAR_ANNOTATIONS
 from ._units import parse_quantity
 from ._values_base import (
@@ -146,9 +153,11 @@ class ValuesConfig(Values):
         if value is None:
             return None
         namespace, _, name = value.rpartition("/")
-        if namespace:
-            check_name("", namespace)
-        check_name("", name) if "." not in name else check_host("", name)
+        if (namespace and not is_dns_label(namespace)) or not is_dns_subdomain(name):
+            raise ConfigError(
+                "",
+                "expected [NAMESPACE/]NAME of an Istio Gateway, e.g. istio-ingress/public",
+            )
         return value
 
     @field_validator("hosts")
