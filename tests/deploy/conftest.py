@@ -1,5 +1,5 @@
 """
-Fixtures for the deploy tests: the rendered reference stack and the CRD schema folder.
+Fixtures for the deploy tests: the rendered reference stack and the CRD schema folders.
 """
 
 from __future__ import annotations
@@ -12,12 +12,18 @@ import pytest
 from holysheep_client.deploy import as_dicts, reference_stack
 
 DATA = Path(__file__).parent / "data"
+CRDS = DATA / "crds"
 
 
 @pytest.fixture
-def schemas(shared_dir: Path) -> Path:
-    """The CRD schemas of KEDA and Istio from the shared folder."""
-    return shared_dir / "schemas"
+def schemas(shared_dir: Path) -> list[Path]:
+    """KEDA's and Istio's VirtualService CRDs (shared folder), ServiceEntry and ServiceMonitor (test data)."""
+    return [shared_dir / "schemas", CRDS]
+
+
+def schema_args(folders: list[Path]) -> list[str]:
+    """``--schemas DIR`` for each folder."""
+    return [arg for folder in folders for arg in ("--schemas", str(folder))]
 
 
 @pytest.fixture

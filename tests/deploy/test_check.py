@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from holysheep_client.deploy import (
+    ValuesConfig,
     check,
     load_manifests,
     reference_stack,
@@ -20,11 +21,11 @@ from holysheep_client.deploy import (
 from holysheep_client.deploy._cli import main
 from holysheep_client.deploy._crd import load_schemas
 
-from .conftest import DATA, one
+from .conftest import DATA, one, schema_args
 
 SEED = [str(DATA / "seed-manifests.yaml"), str(DATA / "migrate_traffic.sh")]
 
-# Each defect the issue lists, by the rule that reports it.
+# The article's eleven defects, by the rule that reports each as an error.
 SEED_DEFECTS = {
     "vs-unreachable-route": "holysheep-route",  # two catch-all routes
     "patch-path": "never reached",  # the script patches the dead route
@@ -36,16 +37,78 @@ SEED_DEFECTS = {
     "grace-period": "30 (the default)",
     "placeholder-secret": "holysheep-api-key, legacy-api-key",
     "keda-removed-field": "metricName",
+    "promql-rate-gauge": "rate() of deerflow_requests_pending",  # defect 8
 }
 
 
-@pytest.mark.parametrize("autoscaler", ["keda", "hpa"])
+@pytest.mark.parametrize(
+    "values",
+    [
+        ValuesConfig(),
+        ValuesConfig(autoscaler="hpa"),
+        ValuesConfig(scrape="servicemonitor"),
+        ValuesConfig(gateway="istio-ingress/public", hosts=("api.example.com",)),
+        ValuesConfig(redis={"mode": "embedded"}),
+    ],
+    ids=["default", "hpa", "servicemonitor", "gateway", "redis"],
+)
 def test_rendered_set_passes_every_schema_and_rule(
-    autoscaler: str, schemas: Path
+    values: ValuesConfig, schemas: list[Path]
 ) -> None:
     """The reference stack has no error and no warning against all schemas and rules."""
-    findings = check(reference_stack(autoscaler=autoscaler), schemas=schemas)  # type: ignore[arg-type]
+    findings = check(reference_stack(values=values), schemas=schemas)
     assert [str(f) for f in findings if f.severity != "info"] == []
+
+
+@pytest.mark.parametrize(
+    "version", [f"1.{minor}" for minor in range(27, 38)], ids=lambda v: f"k8s-{v}"
+)
+def test_rendered_set_is_clean_on_every_supported_version(
+    version: str, schemas: list[Path]
+) -> None:
+    """From Kubernetes 1.27 (the stated minimum) to 1.37, strict schemas and rules pass."""
+    findings = check(reference_stack(), schemas=schemas, kubernetes_version=version)
+    assert [str(f) for f in findings if f.severity != "info"] == []
+
+
+@pytest.mark.parametrize(
+    ("version", "rule", "text"),
+    [
+        ("1.26", "kube-version", "alpha, behind the PDBUnhealthyPodEvictionPolicy"),
+        ("1.26", "kube-version", "MatchLabelKeysInPodTopologySpread"),
+        ("1.25", "schema", "'unhealthyPodEvictionPolicy' was unexpected"),
+        ("1.25", "kube-version", "Kubernetes 1.25 does not know it"),
+    ],
+    ids=["1.26-pdb", "1.26-spread", "1.25-schema", "1.25-rule"],
+)
+def test_older_kubernetes_is_reported(version: str, rule: str, text: str) -> None:
+    """Below 1.27 the version-dependent fields are errors that say why."""
+    findings = check(reference_stack(), kubernetes_version=version)
+    assert any(
+        f.rule == rule and f.severity == "error" and text in f.message for f in findings
+    ), [str(f) for f in findings]
+
+
+def test_kube_version_option_exits_1_below_the_minimum(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`check --kube-version 1.26` on the rendered files exits 1; 1.27 exits 0."""
+    assert main(["--out", str(tmp_path)]) == 0
+    files = sorted(str(p) for p in tmp_path.iterdir())
+    capsys.readouterr()
+    assert main(["check", *files, "--kube-version", "1.26"]) == 1
+    assert "[kube-version]" in capsys.readouterr().out
+    assert main(["check", *files, "--kube-version", "v1.27.4"]) == 0
+
+
+@pytest.mark.parametrize("version", ["1.9", "2.0", "one"], ids=["old", "new", "word"])
+def test_unsupported_kube_version_exits_2(
+    version: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A version kubernetes-validate has no schemas for is a usage error naming the range."""
+    assert main(["check", SEED[0], "--kube-version", version]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and ("1.25 to 1.37" in err or "expected" in err)
 
 
 def test_without_schema_folder_crds_are_warned_not_failed() -> None:
@@ -54,6 +117,7 @@ def test_without_schema_folder_crds_are_warned_not_failed() -> None:
     unchecked = [f for f in findings if f.rule == "not-schema-checked"]
     assert {f.subject.split("/")[0] for f in unchecked} == {
         "ScaledObject",
+        "ServiceEntry",
         "VirtualService",
     }
     assert all(f.severity == "warning" for f in unchecked)
@@ -73,35 +137,44 @@ def test_seed_defect_reported(rule: str, text: str) -> None:
     ]
 
 
+def test_seed_mesh_retry_timeout_fires() -> None:
+    """The seed's 10 s per-try timeout is reported against its 30 s request."""
+    docs, patches, _ = load_manifests(SEED)
+    hits = [f for f in check(docs, patches=patches) if f.rule == "mesh-retry-timeout"]
+    assert len(hits) == 1
+    assert "perTryTimeout 10s" in hits[0].message
+    assert "REQUEST_TIMEOUT 30 s" in hits[0].message
+    assert "attempts: 3" in hits[0].message
+
+
 @pytest.mark.parametrize("with_schemas", [False, True], ids=["lint-only", "schemas"])
 def test_seed_check_exits_1(
     with_schemas: bool,
     request: pytest.FixtureRequest,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`check` on the seed's files prints findings and exits 1, with or without CRDs."""
-    extra = (
-        ["--schemas", str(request.getfixturevalue("schemas"))] if with_schemas else []
-    )
+    """`check` on the seed's files lists every defect and exits 1, with or without CRDs."""
+    extra = schema_args(request.getfixturevalue("schemas")) if with_schemas else []
     assert main(["check", *SEED, *extra]) == 1
     out = capsys.readouterr().out
-    assert "[vs-unreachable-route]" in out
+    for rule in [*SEED_DEFECTS, "mesh-retry-timeout"]:
+        assert f"[{rule}]" in out, rule
     assert "YOUR_HOLYSHEEP_API_KEY" not in out and "sk-legacy-xxxxx" not in out
 
 
 def test_rendered_files_check_clean(
-    tmp_path: Path, schemas: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, schemas: list[Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`render --out` then `check` on the folder's files exits 0."""
     assert main(["--out", str(tmp_path)]) == 0
     capsys.readouterr()
     files = sorted(str(p) for p in tmp_path.iterdir())
-    assert main(["check", *files, "--schemas", str(schemas)]) == 0
+    assert main(["check", *files, *schema_args(schemas)]) == 0
     assert "0 errors, 0 warnings" in capsys.readouterr().out
 
 
-def test_crd_schema_errors(stack: list[dict[str, Any]], schemas: Path) -> None:
-    """Unknown fields, non-string trigger metadata and both CEL rules are schema errors."""
+def test_crd_schema_errors(stack: list[dict[str, Any]], schemas: list[Path]) -> None:
+    """Unknown fields, non-string trigger metadata and the CEL rules are schema errors."""
     docs = copy.deepcopy(stack)
     so = one(docs, "ScaledObject", "deerflow-api-legacy")
     so["spec"]["minReplicaCount"] = 30
@@ -109,6 +182,10 @@ def test_crd_schema_errors(stack: list[dict[str, Any]], schemas: Path) -> None:
     vs = one(docs, "VirtualService")
     vs["spec"]["http"][0]["bogus"] = True
     vs["spec"]["http"][0]["retries"]["perTryTimeout"] = "500us"
+    se = one(docs, "ServiceEntry", "egress-api-holysheep-ai")
+    se["spec"]["hosts"] = ["*"]
+    se["spec"]["ports"].append(dict(se["spec"]["ports"][0]))
+    se["spec"]["ports"][1]["number"] = 70000
     messages = [
         f"{f.subject} {f.message}"
         for f in check(docs, schemas=schemas)
@@ -118,6 +195,8 @@ def test_crd_schema_errors(stack: list[dict[str, Any]], schemas: Path) -> None:
     assert any("threshold: 100 is not of type 'string'" in m for m in messages)
     assert any("'bogus' was unexpected" in m for m in messages)
     assert any("perTryTimeout: must be a valid duration" in m for m in messages)
+    assert any("hosts.0: hostname cannot be wildcard" in m for m in messages)
+    assert any("ports.1.number: port must be between 1-65535" in m for m in messages)
 
 
 def test_core_schema_is_strict(stack: list[dict[str, Any]]) -> None:
@@ -131,7 +210,8 @@ def test_core_schema_is_strict(stack: list[dict[str, Any]]) -> None:
 def test_missing_kubernetes_validate_degrades(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without kubernetes-validate the check warns, naming the package, and still lints."""
     monkeypatch.setitem(sys.modules, "kubernetes_validate", None)
-    findings = check(reference_stack())
+    monkeypatch.setitem(sys.modules, "kubernetes_validate.utils", None)
+    findings = check(reference_stack(), kubernetes_version="1.30")
     warning = [f for f in findings if "kubernetes-validate" in f.message]
     assert len(warning) == 1 and warning[0].severity == "warning"
     assert not [f for f in findings if f.severity == "error"]
@@ -177,12 +257,14 @@ def test_structural_conversion() -> None:
     assert "nullable" in schema["properties"]["spec"]["properties"]["n"]
 
 
-def test_schema_folder_holds_both_crds(schemas: Path) -> None:
-    """The CRD folder yields ScaledObject and all three served VirtualService versions."""
-    kinds = load_schemas(schemas).kinds()
+def test_schema_folders_hold_every_crd(schemas: list[Path]) -> None:
+    """The folders yield ScaledObject, ServiceMonitor, and three served Istio versions."""
+    kinds = load_schemas(*schemas).kinds()
     assert ("keda.sh/v1alpha1", "ScaledObject") in kinds
+    assert ("monitoring.coreos.com/v1", "ServiceMonitor") in kinds
     for version in ("v1", "v1beta1", "v1alpha3"):
         assert (f"networking.istio.io/{version}", "VirtualService") in kinds
+        assert (f"networking.istio.io/{version}", "ServiceEntry") in kinds
 
 
 def test_unparsable_file_is_an_error(
@@ -203,9 +285,10 @@ def test_missing_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_malformed_manifests_never_crash(
-    schemas: Path, capsys: pytest.CaptureFixture[str]
+    schemas: list[Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Manifests of the wrong shape give schema errors and rule warnings, not a crash."""
-    assert main(["check", str(DATA / "malformed.yaml"), "--schemas", str(schemas)]) == 1
+    argv = ["check", str(DATA / "malformed.yaml"), *schema_args(schemas)]
+    assert main(argv) == 1
     out = capsys.readouterr().out
     assert "[schema]" in out and "Traceback" not in out

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+import holysheep_client
+from holysheep_client.deploy import RULES
 from holysheep_client.deploy._cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "deploy_dump.py"
@@ -26,30 +28,81 @@ def test_render_is_the_default(capsys: pytest.CaptureFixture[str]) -> None:
     assert list(yaml.safe_load_all(capsys.readouterr().out)) == docs
 
 
-def test_help_is_complete(capsys: pytest.CaptureFixture[str]) -> None:
-    """--help lists every option of every command."""
+def test_top_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help is short: usage, one line per command, and how to get a command's help."""
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    for option in (
-        "--namespace",
-        "--image",
-        "--autoscaler",
-        "--holysheep-weight",
-        "--format",
-        "--out",
-        "--kind",
-        "--secret-from-env",
-        "--config",
-        "shift",
-        "--weight",
-        "--phase",
-        "--kubectl",
-        "check",
-        "FILE",
-        "--schemas",
-        "--disable",
-    ):
+    assert out.startswith(
+        "usage: python -m holysheep_client.deploy [COMMAND] [options]"
+    )
+    lines = out.splitlines()
+    for command in ("render", "shift", "check"):
+        assert sum(line.startswith(f"  {command} ") for line in lines) == 1, command
+    assert "COMMAND --help" in out
+    assert "--namespace" not in out and "--schemas" not in out
+    assert max(len(line) for line in lines) <= 88
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """--version prints the program and the package version, exit 0."""
+    assert main(["--version"]) == 0
+    out = capsys.readouterr().out
+    assert out == f"python -m holysheep_client.deploy {holysheep_client.__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [
+        (
+            "render",
+            [
+                "--config",
+                "--values",
+                "--namespace",
+                "--image",
+                "--autoscaler",
+                "--holysheep-weight",
+                "--scrape",
+                "--exclude-kind",
+                "--secret-from-env",
+                "--gateway",
+                "--host",
+                "--redis",
+                "--redis-url",
+                "--redis-image",
+                "--format",
+                "--out",
+                "--kind",
+            ],
+        ),
+        (
+            "shift",
+            ["--weight", "--phase", "--config", "--namespace", "--from", "--kubectl"],
+        ),
+        (
+            "check",
+            ["FILE", "--schemas", "--kube-version", "--disable", "--format", "rules:"],
+        ),
+    ],
+    ids=["render", "shift", "check"],
+)
+def test_command_help_lists_its_options(
+    command: str, options: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """COMMAND --help prints that command's usage and every one of its options."""
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: python -m holysheep_client.deploy {command} ")
+    for option in options:
         assert option in out, option
+    assert max(len(line) for line in out.splitlines()) <= 88
+
+
+def test_check_help_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    """check --help names every rule id."""
+    assert main(["check", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"  {rule} " in out for rule in RULES)
 
 
 @pytest.mark.parametrize(

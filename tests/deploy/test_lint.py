@@ -130,8 +130,42 @@ CASES: list[tuple[str, Callable[[Docs], object], str, str]] = [
         lambda d: one(d, "VirtualService")["spec"]["http"][0]["route"][0].update(
             weight=50
         ),
+        "error",
+        "add up to 50, not 100: Istio splits by proportion",
+    ),
+    (
+        "vs-weights",
+        lambda d: one(d, "VirtualService")["spec"]["http"][0]["route"][1].pop("weight"),
+        "error",
+        "gives no weight to deerflow-api-holysheep",
+    ),
+    (
+        "vs-split-leak",
+        lambda d: one(d, "Service", "deerflow-api")["spec"].update(
+            selector={"app": "deerflow"}
+        ),
+        "error",
+        "selects the pods of deerflow-api-holysheep, deerflow-api-legacy itself",
+    ),
+    (
+        "dangling-ref",
+        lambda d: _so(d)["spec"]["scaleTargetRef"].update(name="deerflow-api-legcy"),
+        "error",
+        "scales nothing",
+    ),
+    (
+        "grace-period",
+        lambda d: one(d, "Deployment", "deerflow-api-legacy")["spec"]["template"][
+            "metadata"
+        ]["annotations"].pop("proxy.istio.io/config"),
         "warning",
-        "add up to 50",
+        "sidecar stops forwarding 5 s after",
+    ),
+    (
+        "quota-capacity",
+        lambda d: one(d, "ResourceQuota")["spec"]["hard"].update(pods="50"),
+        "warning",
+        "no room for the old pods still terminating",
     ),
     (
         "vs-host-service",
@@ -153,7 +187,7 @@ CASES: list[tuple[str, Callable[[Docs], object], str, str]] = [
             perTryTimeout="10s"
         ),
         "warning",
-        "10s",
+        "the client's whole-call deadline 91.5 s",
     ),
     (
         "keda-removed-field",
@@ -253,13 +287,19 @@ def test_clean_stack_has_no_findings_but_notes(stack: Docs) -> None:
 
 
 def test_every_rule_is_exercised() -> None:
-    """Every lint rule id has a case here or in the seed test."""
-    covered = {rule for rule, *_ in CASES} | {
-        "patch-path",
-        "secret-in-manifest",
-        "schema",
-        "not-schema-checked",
-    }
+    """Every lint rule id has a case here, in the rule fixtures or in the seed test."""
+    from .test_rules import CASES as FIXTURES
+
+    covered = (
+        {rule for rule, *_ in CASES}
+        | set(FIXTURES)
+        | {
+            "patch-path",
+            "secret-in-manifest",
+            "schema",
+            "not-schema-checked",
+        }
+    )
     assert covered == set(RULES)
 
 

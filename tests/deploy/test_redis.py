@@ -66,7 +66,7 @@ def test_the_quota_counts_the_redis_pod() -> None:
     assert with_redis["limits.memory"] >= without["limits.memory"] + 768 * 2**20
 
 
-def test_embedded_set_passes_every_schema_and_rule(schemas: Path) -> None:
+def test_embedded_set_passes_every_schema_and_rule(schemas: list[Path]) -> None:
     """The stack with an embedded Redis has no error and no warning against schemas and rules."""
     findings = check(reference_stack(redis="embedded"), schemas=schemas)
     assert [str(f) for f in findings if f.severity != "info"] == []
@@ -96,7 +96,7 @@ def test_external_sets_the_url_and_renders_no_redis() -> None:
         pytest.param("cluster", None, "redis", id="unknown-mode"),
         pytest.param("external", "http://x:6379", "redis_url", id="not-redis"),
         pytest.param(
-            "external", "redis://:hunter2@x:6379/0", "shared_state.url", id="password"
+            "external", "redis://:hunter2@x:6379/0", "redis_url", id="password"
         ),
     ],
 )
@@ -118,7 +118,7 @@ def test_cli_redis_option(capsys: pytest.CaptureFixture[str]) -> None:
     }
     assert "deerflow-redis" in names
     assert main(["--redis", "external"]) == 2
-    assert "redis_url" in capsys.readouterr().err
+    assert "--redis-url: required with --redis external" in capsys.readouterr().err
     assert (
         main(
             [
@@ -136,8 +136,29 @@ def test_cli_redis_option(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_help_lists_the_redis_options(capsys: pytest.CaptureFixture[str]) -> None:
-    """--help lists --redis and --redis-url."""
-    assert main(["--help"]) == 0
+    """render --help lists --redis, --redis-url and --redis-image."""
+    assert main(["render", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--redis {none,embedded,external}" in out
-    assert "--redis-url" in out
+    assert "--redis-url" in out and "--redis-image" in out
+
+
+def test_redis_is_pinned_by_digest() -> None:
+    """The embedded Redis runs an exact version pinned by its image digest."""
+    docs = as_dicts(reference_stack(redis="embedded"))
+    image = one(docs, "Deployment", "deerflow-redis")["spec"]["template"]["spec"][
+        "containers"
+    ][0]["image"]
+    name, _, digest = image.partition("@sha256:")
+    assert name == "redis:7.4.11-alpine"
+    assert len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)
+
+
+def test_redis_image_can_be_overridden(capsys: pytest.CaptureFixture[str]) -> None:
+    """--redis-image replaces the pinned default."""
+    argv = ["--redis", "embedded", "--redis-image", "mirror.example.com/redis@sha256:"]
+    argv[-1] += "a" * 64
+    assert main([*argv, "--kind", "Deployment"]) == 0
+    docs = [d for d in yaml.safe_load_all(capsys.readouterr().out) if d]
+    redis = next(d for d in docs if d["metadata"]["name"] == "deerflow-redis")
+    assert redis["spec"]["template"]["spec"]["containers"][0]["image"] == argv[-1]

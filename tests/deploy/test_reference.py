@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from holysheep_client import ClientConfig, ConfigError
 from holysheep_client.deploy import (
+    ValuesConfig,
     as_dicts,
     reference_config,
     reference_stack,
@@ -20,6 +22,7 @@ from holysheep_client.deploy import (
     split_weights,
     track_config,
 )
+from holysheep_client.deploy._plan import with_deadline
 
 from .conftest import of_kind, one
 
@@ -172,7 +175,8 @@ def test_config_round_trips(
     path = tmp_path / "config.yaml"
     path.write_text(text)
     loaded = ClientConfig.from_yaml(path, environ=KEYS)
-    assert loaded.to_dict() == track_config(reference_config(), track).to_dict()
+    expected = track_config(with_deadline(reference_config()), track)
+    assert loaded.to_dict() == expected.to_dict()
     assert {p.name: p.weight for p in loaded.providers}[track] == 100
     assert loaded.provider("legacy").api_key_env == "LEGACY_API_KEY"
 
@@ -264,3 +268,190 @@ def test_literal_key_is_never_written() -> None:
     )
     with pytest.raises(ConfigError):
         reference_stack(config)
+
+
+def test_entry_service_has_no_pods_of_its_own(stack: list[dict[str, Any]]) -> None:
+    """The host Service deerflow-api selects no pods, so only the mesh routes it."""
+    front = one(stack, "Service", "deerflow-api")
+    assert "selector" not in front["spec"]
+    assert [p["port"] for p in front["spec"]["ports"]] == [8000]
+
+
+def test_split_is_bound_to_the_mesh(stack: list[dict[str, Any]]) -> None:
+    """The VirtualService names the reserved gateway mesh explicitly."""
+    spec = one(stack, "VirtualService")["spec"]
+    assert spec["gateways"] == ["mesh"] and spec["hosts"] == ["deerflow-api"]
+
+
+def test_gateway_binds_the_same_split() -> None:
+    """A gateway joins the mesh in gateways, its hosts join the VirtualService's."""
+    values = ValuesConfig(gateway="istio-ingress/public", hosts=("api.example.com",))
+    docs = as_dicts(reference_stack(values=values))
+    spec = one(docs, "VirtualService")["spec"]
+    assert spec["gateways"] == ["mesh", "istio-ingress/public"]
+    assert spec["hosts"] == ["deerflow-api", "api.example.com"]
+    assert len(spec["http"]) == 1
+    peers = one(docs, "NetworkPolicy", "deerflow-api")["spec"]["ingress"][0]["from"]
+    assert {
+        "namespaceSelector": {
+            "matchLabels": {"kubernetes.io/metadata.name": "istio-ingress"}
+        }
+    } in peers
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--gateway", "istio-ingress/public"], ["--host", "api.example.com"]],
+    ids=["gateway-without-host", "host-without-gateway"],
+)
+def test_gateway_and_host_go_together(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--gateway needs --host and --host needs --gateway: exit 2 naming the missing one."""
+    from holysheep_client.deploy._cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert ("hosts:" in err) if argv[0] == "--gateway" else ("gateway:" in err)
+
+
+def test_network_policy_admits_only_sidecars_on_the_app_port(
+    stack: list[dict[str, Any]],
+) -> None:
+    """Port 8000 is open to pods with Istio's sidecar label, not to every namespace."""
+    rules = one(stack, "NetworkPolicy", "deerflow-api")["spec"]["ingress"]
+    app = next(r for r in rules if r["ports"] == [{"protocol": "TCP", "port": 8000}])
+    assert app["from"] == [
+        {
+            "podSelector": {"matchLabels": {"security.istio.io/tlsMode": "istio"}},
+            "namespaceSelector": {},
+        }
+    ]
+
+
+def test_a_service_entry_per_provider_host(stack: list[dict[str, Any]]) -> None:
+    """Each provider host gets a MESH_EXTERNAL ServiceEntry on its HTTPS port."""
+    entries = {d["spec"]["hosts"][0]: d["spec"] for d in of_kind(stack, "ServiceEntry")}
+    assert set(entries) == {"api.holysheep.ai", "api.legacy-vendor.com"}
+    for spec in entries.values():
+        assert spec["ports"] == [{"number": 443, "protocol": "HTTPS", "name": "https"}]
+        assert (spec["location"], spec["resolution"]) == ("MESH_EXTERNAL", "DNS")
+        assert spec["exportTo"] == ["."]
+
+
+def test_in_cluster_and_custom_port_hosts() -> None:
+    """In-cluster and IP hosts get no ServiceEntry; a custom port and an external Redis do."""
+    data = {
+        "providers": [
+            {
+                "name": "legacy",
+                "base_url": "https://relay.example.com:8443/v1",
+                "api_key_env": "A",
+            },
+            {
+                "name": "holysheep",
+                "base_url": "https://10.0.0.7/v1",
+                "api_key_env": "B",
+            },
+            {
+                "name": "local",
+                "base_url": "https://llm.ai.svc.cluster.local/v1",
+                "api_key_env": "C",
+            },
+        ],
+        "migration": {
+            "source": "legacy",
+            "target": "holysheep",
+            "phases": [{"name": "x", "weight": 5}],
+        },
+    }
+    from holysheep_client.deploy._plan import NoKeys
+
+    config = ClientConfig.model_validate(data, context={"environ": NoKeys()})
+    docs = as_dicts(
+        reference_stack(
+            config, redis="external", redis_url="rediss://cache.example.net:6380/0"
+        )
+    )
+    entries = {
+        d["spec"]["hosts"][0]: d["spec"]["ports"] for d in of_kind(docs, "ServiceEntry")
+    }
+    assert entries == {
+        "cache.example.net": [{"number": 6380, "protocol": "TLS", "name": "tls-6380"}],
+        "relay.example.com": [
+            {"number": 8443, "protocol": "HTTPS", "name": "https-8443"}
+        ],
+    }
+
+
+def test_grace_period_covers_the_whole_call(stack: list[dict[str, Any]]) -> None:
+    """3 attempts of 30 s plus backoffs (91.5 s) go into the config; grace and drain follow."""
+    for track in ("legacy", "holysheep"):
+        text = one(stack, "ConfigMap", f"deerflow-api-{track}-config")["data"][
+            "config.yaml"
+        ]
+        assert yaml.safe_load(text)["timeout"]["total"] == 91.5
+    deployment = one(stack, "Deployment", "deerflow-api-legacy")
+    template = deployment["spec"]["template"]
+    assert template["spec"]["terminationGracePeriodSeconds"] == 10 + 92 + 20
+    drain = json.loads(template["metadata"]["annotations"]["proxy.istio.io/config"])
+    assert drain == {"terminationDrainDuration": "107s"}
+
+
+def test_a_configured_total_is_kept() -> None:
+    """A config with timeout.total keeps it, and the grace period follows it."""
+    config = reference_config()
+    config = config.model_copy(
+        update={"timeout": config.timeout.model_copy(update={"total": 45.0})}
+    )
+    docs = as_dicts(reference_stack(config))
+    text = one(docs, "ConfigMap", "deerflow-api-legacy-config")["data"]["config.yaml"]
+    assert yaml.safe_load(text)["timeout"]["total"] == 45.0
+    pod = one(docs, "Deployment", "deerflow-api-legacy")["spec"]["template"]["spec"]
+    assert pod["terminationGracePeriodSeconds"] == 75
+
+
+def test_quota_has_room_for_a_rollout_at_max_scale(stack: list[dict[str, Any]]) -> None:
+    """Per track: 20 replicas, 5 surge and up to 20 old pods terminating, sidecars counted."""
+    hard = one(stack, "ResourceQuota")["spec"]["hard"]
+    assert hard == {
+        "requests.cpu": "189",
+        "requests.memory": "372Gi",
+        "limits.cpu": "450",
+        "limits.memory": "765Gi",
+        "pods": "90",
+    }
+
+
+@pytest.mark.parametrize(
+    ("scrape", "annotated", "monitor"),
+    [
+        ("annotations", True, False),
+        ("servicemonitor", False, True),
+        ("none", False, False),
+    ],
+)
+def test_scrape_option(scrape: str, annotated: bool, monitor: bool) -> None:
+    """The metrics KEDA scales on are scraped by annotation, a ServiceMonitor, or neither."""
+    docs = as_dicts(reference_stack(values=ValuesConfig(scrape=scrape)))  # type: ignore[arg-type]
+    meta = one(docs, "Deployment", "deerflow-api-legacy")["spec"]["template"][
+        "metadata"
+    ]
+    assert (meta["annotations"].get("prometheus.io/port") == "9090") is annotated
+    monitors = of_kind(docs, "ServiceMonitor")
+    assert bool(monitors) is monitor
+    if monitor:
+        assert monitors[0]["spec"]["endpoints"][0]["port"] == "metrics"
+
+
+def test_exclude_kinds() -> None:
+    """Kinds the platform owns can be left out; an unknown kind is a ConfigError."""
+    docs = as_dicts(
+        reference_stack(
+            values=ValuesConfig(exclude_kinds=("namespace", "ResourceQuota"))
+        )
+    )
+    assert not of_kind(docs, "Namespace") and not of_kind(docs, "ResourceQuota")
+    with pytest.raises(ConfigError) as info:
+        reference_stack(values=ValuesConfig(exclude_kinds=("Ingress",)))
+    assert info.value.field == "excludeKinds[0]"

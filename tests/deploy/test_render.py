@@ -31,7 +31,13 @@ def test_namespace_first_then_helm_order(stack: list[dict[str, Any]]) -> None:
     assert kinds[0] == "Namespace"
     known = [k for k in kinds if k in INSTALL_ORDER]
     assert known == sorted(known, key=INSTALL_ORDER.index)
-    assert kinds[-3:] == ["ScaledObject", "ScaledObject", "VirtualService"]
+    assert kinds[-5:] == [
+        "ScaledObject",
+        "ScaledObject",
+        "ServiceEntry",
+        "ServiceEntry",
+        "VirtualService",
+    ]
 
 
 def test_render_is_stable() -> None:

@@ -69,12 +69,15 @@ async def test_chaos_all_calls_succeed_within_deadline(
         1 for s in servers.values() for r in s.requests() if r.endpoint == "chat"
     )
     print(
-        f"chaos: upstream={upstream} calls={CALLS} max={max(durations):.3f}s faults={servers['holysheep'].stats()['faults_applied']}"
+        f"chaos: upstream={upstream} attempts={attempts} calls={CALLS} max={max(durations):.3f}s faults={servers['holysheep'].stats()['faults_applied']}"
     )
     assert errors == []
     assert len(durations) == CALLS
     # Every socket operation is clamped to the deadline; allow scheduling slack.
     assert max(durations) <= TOTAL + 0.5
     assert upstream <= 1.5 * CALLS, upstream
-    assert attempts == upstream
+    # r.attempts counts every attempt. The server's log can differ by the odd
+    # request: one written on a keep-alive connection the server was closing is an
+    # attempt it never parsed, and one the client gave up on may be logged late.
+    assert abs(attempts - upstream) <= 3, (attempts, upstream)
     assert servers["holysheep"].stats()["faults_applied"] > 0.25 * CALLS * 0.75

@@ -4,21 +4,23 @@ The reference Kubernetes manifests for running on holysheep_client, as dataclass
 Three separate steps, so output can be diffed and snapshot-tested:
 
 - build: `reference_stack()` returns frozen dataclasses (`Deployment`, `Service`,
-  `ScaledObject`, `VirtualService`, ...) from a `ClientConfig`; snake_case fields,
+  `ScaledObject`, `VirtualService`, `ServiceEntry`, ...) from a `ClientConfig` and the
+  render options (`ValuesConfig`, a values file as Helm takes one); snake_case fields,
   camelCase out of `to_dict()`;
 - render: `render()` writes them as multi-document YAML (or JSON), Namespace first;
 - check: `check()` validates any manifests against the Kubernetes and CRD schemas and
   lints them across objects (`RULES`).
 
 ```python
-from holysheep_client.deploy import check, reference_stack, render
+from holysheep_client.deploy import ValuesConfig, check, reference_stack, render
 
-objects = reference_stack(autoscaler="keda", holysheep_weight=5)
+objects = reference_stack(values=ValuesConfig(replicas={"min": 3}), holysheep_weight=5)
 print(render(objects))
 assert not [f for f in check(objects) if f.severity == "error"]
 ```
 
-The same from a shell: ``python -m holysheep_client.deploy --help``.
+The same from a shell: ``python -m holysheep_client.deploy --help``. The manifests need
+Kubernetes 1.27 or later (`MIN_KUBERNETES_VERSION`); ``check --kube-version`` tells.
 """
 
 from __future__ import annotations
@@ -62,12 +64,18 @@ from ._istio import (
     HTTPRoute,
     HTTPRouteDestination,
     PortSelector,
+    ServiceEntry,
+    ServiceEntryPort,
+    ServiceEntrySpec,
     StringMatch,
     VirtualService,
     VirtualServiceSpec,
 )
 from ._lint import (
     lint,
+)
+from ._lint_version import (
+    MIN_KUBERNETES_VERSION,
 )
 from ._manifests import (
     ConfigMap,
@@ -97,7 +105,13 @@ from ._meta import (
     Manifest,
     ObjectMeta,
 )
+from ._monitoring import (
+    ServiceMonitor,
+    ServiceMonitorEndpoint,
+    ServiceMonitorSpec,
+)
 from ._plan import (
+    call_deadline,
     track_config,
 )
 from ._pods import (
@@ -148,6 +162,15 @@ from ._shift import (
     kubectl_command,
     shift_patch,
 )
+from ._values import (
+    ProbeConfig,
+    ProbesConfig,
+    RedisDeployConfig,
+    ReplicasConfig,
+    ResourcesConfig,
+    TolerationConfig,
+    ValuesConfig,
+)
 
 __all__ = [
     "AdvancedConfig",
@@ -190,6 +213,7 @@ __all__ = [
     "LimitRange",
     "LimitRangeItem",
     "LimitRangeSpec",
+    "MIN_KUBERNETES_VERSION",
     "Manifest",
     "MetricSpec",
     "MetricTarget",
@@ -208,11 +232,16 @@ __all__ = [
     "PodTemplateSpec",
     "PortSelector",
     "Probe",
+    "ProbeConfig",
+    "ProbesConfig",
     "RULES",
+    "RedisDeployConfig",
+    "ReplicasConfig",
     "ResourceMetricSource",
     "ResourceQuota",
     "ResourceQuotaSpec",
     "ResourceRequirements",
+    "ResourcesConfig",
     "RollingUpdateDeployment",
     "ScaleTargetRef",
     "ScaledObject",
@@ -224,17 +253,26 @@ __all__ = [
     "SecurityContext",
     "Service",
     "ServiceAccount",
+    "ServiceEntry",
+    "ServiceEntryPort",
+    "ServiceEntrySpec",
+    "ServiceMonitor",
+    "ServiceMonitorEndpoint",
+    "ServiceMonitorSpec",
     "ServicePort",
     "ServiceSpec",
     "SleepAction",
     "StringMatch",
     "Toleration",
+    "TolerationConfig",
     "TopologySpreadConstraint",
+    "ValuesConfig",
     "VirtualService",
     "VirtualServiceSpec",
     "Volume",
     "VolumeMount",
     "as_dicts",
+    "call_deadline",
     "check",
     "kubectl_command",
     "lint",

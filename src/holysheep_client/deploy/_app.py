@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-from fractions import Fraction
 
+from ..errors import ConfigError
 from ._manifests import (
     ConfigMap,
     PodDisruptionBudget,
@@ -21,11 +20,15 @@ from ._manifests import (
 from ._meta import LabelSelector, Manifest, ObjectMeta
 from ._plan import (
     APP,
+    PRESTOP_SLEEP,
     Component,
     Plan,
     Track,
     Workload,
+    object_meta,
+    pod_sizing,
     secret_key_for,
+    sidecar_annotations,
     track_config,
 )
 from ._pods import (
@@ -57,32 +60,49 @@ from ._pods import (
     Volume,
     VolumeMount,
 )
-from ._scalers import MAX_REPLICAS, hpa, scaled_object
-from ._units import parse_quantity, percent_of
+from ._rollout import rollout_pods
+from ._scalers import hpa, scaled_object
+from ._values import ProbeConfig
 
 __all__ = [
     "APP_LABEL",
     "CONFIG_DIR",
     "HTTP_PORT",
+    "LIVENESS",
     "METRICS_PORT",
-    "SIDECAR_LIMITS",
-    "SIDECAR_REQUESTS",
+    "READINESS",
+    "RUN_AS",
     "app_track",
     "config_checksum",
+    "scrape_annotations",
 ]
 
 APP_LABEL = "deerflow"
 HTTP_PORT = 8000
 METRICS_PORT = 9090
 MAX_SURGE = "25%"
-PRESTOP_SLEEP = 10
-REQUESTS = {"cpu": "2", "memory": "4Gi"}
-LIMITS = {"cpu": "4", "memory": "8Gi"}
-# Set on the pods through Istio's annotations, so the quota can count the sidecar.
-SIDECAR_REQUESTS = {"cpu": "100m", "memory": "128Mi"}
-SIDECAR_LIMITS = {"cpu": "1", "memory": "512Mi"}
 CONFIG_DIR = "/etc/deerflow"
 RUN_AS = 10001
+LIVENESS = ProbeConfig(
+    path="/health",
+    port="http",
+    initial_delay_seconds=30,
+    period_seconds=10,
+    timeout_seconds=5,
+    failure_threshold=3,
+)
+"""The seed's liveness probe; ``probes.liveness`` in the values overrides its fields."""
+READINESS = ProbeConfig(
+    path="/ready",
+    port="http",
+    initial_delay_seconds=10,
+    period_seconds=5,
+    timeout_seconds=3,
+    failure_threshold=2,
+)
+"""The seed's readiness probe; ``probes.readiness`` overrides its fields."""
+_STARTUP = ProbeConfig(port="http", period_seconds=5, failure_threshold=24)
+_PORT_NAMES = ("http", "metrics")
 
 
 def config_checksum(data: dict[str, str]) -> str:
@@ -93,14 +113,20 @@ def config_checksum(data: dict[str, str]) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
+def scrape_annotations() -> dict[str, str]:
+    """
+    The ``prometheus.io/*`` pod annotations for the app's metrics port; with Istio's
+    metrics merging (on by default) the sidecar serves them on 15020 merged with its own.
+    """
+    return {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": str(METRICS_PORT),
+        "prometheus.io/path": "/metrics",
+    }
+
+
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _meta(plan: Plan, name: str, **labels: str) -> ObjectMeta:
-    return ObjectMeta(
-        name=name, namespace=plan.namespace, labels={**labels, **(plan.labels or {})}
-    )
 
 
 def _env(plan: Plan, track: Track) -> tuple[EnvVar, ...]:
@@ -121,7 +147,33 @@ def _env(plan: Plan, track: Track) -> tuple[EnvVar, ...]:
     return tuple(env)
 
 
+def _probe(field: str, base: ProbeConfig, given: ProbeConfig | None) -> Probe:
+    p = base.model_copy(update=given.model_dump(exclude_none=True) if given else {})
+    if p.path is None:
+        raise ConfigError(f"{field}.path", "is required")
+    port = p.port if p.port is not None else "http"
+    if isinstance(port, str) and port not in _PORT_NAMES:
+        raise ConfigError(
+            f"{field}.port",
+            f"no container port is named {port!r} (the app's are http and metrics)",
+        )
+    return Probe(
+        http_get=HTTPGetAction(p.path, port),
+        initial_delay_seconds=p.initial_delay_seconds,
+        period_seconds=p.period_seconds,
+        timeout_seconds=p.timeout_seconds,
+        failure_threshold=p.failure_threshold,
+        success_threshold=p.success_threshold,
+    )
+
+
 def _container(plan: Plan, track: Track) -> Container:
+    v = plan.values
+    probes = v.probes
+    startup = None
+    if probes.startup is not None:
+        base = _STARTUP.model_copy(update={"path": probes.liveness.path or "/health"})
+        startup = _probe("probes.startup", base, probes.startup)
     return Container(
         name=APP,
         image=plan.image,
@@ -135,26 +187,18 @@ def _container(plan: Plan, track: Track) -> Container:
             VolumeMount("config", CONFIG_DIR, read_only=True),
             VolumeMount("tmp", "/tmp"),
         ),
-        resources=ResourceRequirements(limits=LIMITS, requests=REQUESTS),
+        resources=ResourceRequirements(
+            limits=v.resources.effective_limits,
+            requests=v.resources.effective_requests,
+        ),
         lifecycle=Lifecycle(
             pre_stop=LifecycleHandler(
                 exec_=ExecAction(("/bin/sh", "-c", f"sleep {PRESTOP_SLEEP}"))
             )
         ),
-        liveness_probe=Probe(
-            http_get=HTTPGetAction("/health", "http"),
-            initial_delay_seconds=30,
-            period_seconds=10,
-            timeout_seconds=5,
-            failure_threshold=3,
-        ),
-        readiness_probe=Probe(
-            http_get=HTTPGetAction("/ready", "http"),
-            initial_delay_seconds=10,
-            period_seconds=5,
-            timeout_seconds=3,
-            failure_threshold=2,
-        ),
+        liveness_probe=_probe("probes.liveness", LIVENESS, probes.liveness),
+        readiness_probe=_probe("probes.readiness", READINESS, probes.readiness),
+        startup_probe=startup,
         security_context=SecurityContext(
             run_as_non_root=True,
             read_only_root_filesystem=True,
@@ -165,23 +209,25 @@ def _container(plan: Plan, track: Track) -> Container:
     )
 
 
+def _pod_annotations(plan: Plan, checksum: str) -> dict[str, str]:
+    annotations = sidecar_annotations()
+    if plan.values.scrape == "annotations":
+        annotations.update(scrape_annotations())
+    annotations.update(plan.values.pod_annotations)
+    # The sidecar must keep forwarding the app's calls to the providers while the app
+    # drains; Istio's default drain is only 5 s.
+    annotations["proxy.istio.io/config"] = json.dumps(
+        {"terminationDrainDuration": f"{plan.drain_seconds}s"}
+    )
+    return {"checksum/config": checksum, **annotations}
+
+
 def _deployment(plan: Plan, track: Track, checksum: str) -> Deployment:
+    v = plan.values
     selector = {"app": APP_LABEL, "track": track.label}
-    pod_labels = dict(selector)
+    pod_labels = {**v.labels, **selector}
     if plan.version:
         pod_labels["version"] = plan.version
-    grace = math.ceil(PRESTOP_SLEEP + plan.request_timeout + 20)
-    drain = math.ceil(PRESTOP_SLEEP + plan.request_timeout + 5)
-    annotations = {
-        "checksum/config": checksum,
-        "sidecar.istio.io/proxyCPU": SIDECAR_REQUESTS["cpu"],
-        "sidecar.istio.io/proxyCPULimit": SIDECAR_LIMITS["cpu"],
-        "sidecar.istio.io/proxyMemory": SIDECAR_REQUESTS["memory"],
-        "sidecar.istio.io/proxyMemoryLimit": SIDECAR_LIMITS["memory"],
-        # The sidecar must keep forwarding the app's calls to the providers while
-        # the app drains; Istio's default drain is only 5 s.
-        "proxy.istio.io/config": json.dumps({"terminationDrainDuration": f"{drain}s"}),
-    }
     spread = LabelSelector(match_labels=selector)
     pod = PodSpec(
         containers=(_container(plan, track),),
@@ -189,10 +235,11 @@ def _deployment(plan: Plan, track: Track, checksum: str) -> Deployment:
             Volume("config", config_map=ConfigMapVolumeSource(f"{track.name}-config")),
             Volume("tmp", empty_dir=EmptyDirVolumeSource(size_limit="1Gi")),
         ),
-        node_selector={"workload-type": "ai-inference"},
-        tolerations=(
-            Toleration(key="ai-pool", operator="Exists", effect="NoSchedule"),
-        ),
+        node_selector=dict(v.node_selector) or None,
+        tolerations=tuple(
+            Toleration(**t.model_dump(exclude_none=True)) for t in v.tolerations
+        )
+        or None,
         topology_spread_constraints=(
             TopologySpreadConstraint(
                 max_skew=1,
@@ -209,7 +256,7 @@ def _deployment(plan: Plan, track: Track, checksum: str) -> Deployment:
                 match_label_keys=("pod-template-hash",),
             ),
         ),
-        termination_grace_period_seconds=grace,
+        termination_grace_period_seconds=plan.grace_seconds,
         service_account_name=APP,
         automount_service_account_token=False,
         security_context=PodSecurityContext(
@@ -221,11 +268,13 @@ def _deployment(plan: Plan, track: Track, checksum: str) -> Deployment:
         ),
     )
     return Deployment(
-        metadata=_meta(plan, track.name, app=APP_LABEL, track=track.label),
+        metadata=object_meta(plan, track.name, app=APP_LABEL, track=track.label),
         spec=DeploymentSpec(
             selector=LabelSelector(match_labels=selector),
             template=PodTemplateSpec(
-                metadata=ObjectMeta(labels=pod_labels, annotations=annotations),
+                metadata=ObjectMeta(
+                    labels=pod_labels, annotations=_pod_annotations(plan, checksum)
+                ),
                 spec=pod,
             ),
             strategy=DeploymentStrategy(
@@ -239,10 +288,31 @@ def _deployment(plan: Plan, track: Track, checksum: str) -> Deployment:
     )
 
 
-def _per_pod(*parts: dict[str, str]) -> dict[str, Fraction]:
-    return {
-        k: sum((parse_quantity(p[k]) for p in parts), Fraction(0)) for k in parts[0]
-    }
+def _workload(plan: Plan, deployment: Deployment) -> Workload:
+    template = deployment.spec.template
+    container = template.spec.containers[0]
+    resources = container.resources or ResourceRequirements()
+    readiness = container.readiness_probe
+    ready = float(readiness.initial_delay_seconds or 0) if readiness else 0.0
+    replicas = plan.values.replicas.max
+    surge, terminating = rollout_pods(
+        replicas,
+        max_surge=MAX_SURGE,
+        max_unavailable=0,
+        grace_seconds=plan.grace_seconds,
+        ready_seconds=ready,
+    )
+    requests, limits = pod_sizing(
+        resources.requests or {},
+        resources.limits or {},
+        template.metadata.annotations or {},
+    )
+    return Workload(
+        name=deployment.name,
+        max_pods=replicas + surge + terminating,
+        requests=requests,
+        limits=limits,
+    )
 
 
 def app_track(plan: Plan, track: Track) -> Component:
@@ -255,15 +325,18 @@ def app_track(plan: Plan, track: Track) -> Component:
 
     Returns:
         ConfigMap, Deployment, Service, PodDisruptionBudget and one autoscaler.
+
+    Raises:
+        ConfigError: A probe names a port the container does not have.
     """
     config_text = track_config(plan.config, track.provider).to_yaml()
     data = {"config.yaml": config_text}
     labels = {"app": APP_LABEL, "track": track.label}
     configmap = ConfigMap(
-        metadata=_meta(plan, f"{track.name}-config", **labels), data=data
+        metadata=object_meta(plan, f"{track.name}-config", **labels), data=data
     )
     service = Service(
-        metadata=_meta(plan, track.name, **labels),
+        metadata=object_meta(plan, track.name, **labels),
         spec=ServiceSpec(
             selector=labels,
             ports=(
@@ -275,8 +348,9 @@ def app_track(plan: Plan, track: Track) -> Component:
             type="ClusterIP",
         ),
     )
+    # One pod at a time even at the minimum scale: a drain never waits on this budget.
     pdb = PodDisruptionBudget(
-        metadata=_meta(plan, track.name, **labels),
+        metadata=object_meta(plan, track.name, **labels),
         spec=PodDisruptionBudgetSpec(
             selector=LabelSelector(match_labels=labels),
             max_unavailable=1,
@@ -286,19 +360,8 @@ def app_track(plan: Plan, track: Track) -> Component:
     scaler: Manifest = (
         scaled_object(plan, track) if plan.autoscaler == "keda" else hpa(plan, track)
     )
-    workload = Workload(
-        name=track.name,
-        max_pods=MAX_REPLICAS + percent_of(MAX_SURGE, MAX_REPLICAS),
-        requests=_per_pod(REQUESTS, SIDECAR_REQUESTS),
-        limits=_per_pod(LIMITS, SIDECAR_LIMITS),
-    )
+    deployment = _deployment(plan, track, config_checksum(data))
     return Component(
-        objects=(
-            configmap,
-            _deployment(plan, track, config_checksum(data)),
-            service,
-            pdb,
-            scaler,
-        ),
-        workloads=(workload,),
+        objects=(configmap, deployment, service, pdb, scaler),
+        workloads=(_workload(plan, deployment),),
     )

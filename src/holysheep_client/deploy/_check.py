@@ -22,6 +22,7 @@ import yaml
 from ._crd import CrdSchemas, load_schemas
 from ._findings import Doc, Finding, Patch
 from ._lint import lint
+from ._lint_version import parse_version
 from ._meta import Manifest, plain
 
 __all__ = ["check", "findings_json", "load_manifests"]
@@ -215,7 +216,8 @@ class _Validator:
                 )
             ]
         if (api, kind) not in self.crds:
-            text = f"not schema-checked: no CRD schema for {api} {kind} in {self.crds.folder}"
+            where = ", ".join(str(f) for f in self.crds.folders)
+            text = f"not schema-checked: no CRD schema for {api} {kind} in {where}"
             return [
                 Finding(
                     "warning", "not-schema-checked", doc.ref, text, doc.source or None
@@ -239,11 +241,29 @@ class _Validator:
         ]
 
 
+def _supported(version: str) -> None:
+    """
+    Raise unless kubernetes-validate ships schemas for ``version`` (when installed).
+    """
+    wanted = parse_version(version)
+    try:
+        from kubernetes_validate.utils import all_versions
+    except ImportError:
+        return
+    known = sorted(parse_version(v) for v in all_versions())
+    if not known[0] <= wanted <= known[-1]:
+        low, high = known[0], known[-1]
+        raise ValueError(
+            f"kubernetes-validate has schemas for Kubernetes {low[0]}.{low[1]} to"
+            f" {high[0]}.{high[1]}, not {wanted[0]}.{wanted[1]}"
+        )
+
+
 def check(
     objects: Iterable[Manifest | Mapping[str, Any] | Doc],
     *,
     patches: Sequence[Patch] = (),
-    schemas: str | Path | None = None,
+    schemas: str | Path | Sequence[str | Path] | None = None,
     kubernetes_version: str | None = None,
     disable: Iterable[str] = (),
 ) -> list[Finding]:
@@ -253,10 +273,12 @@ def check(
     Args:
         objects: Manifest dataclasses, plain dicts, or `Doc` from `load_manifests`.
         patches: JSON patches to check against the VirtualServices among them.
-        schemas: A folder of CRD schemas (KEDA, Istio, ...); without it custom
-            resources are reported as not schema-checked (a warning).
-        kubernetes_version: The Kubernetes version whose schemas apply (default: the
-            newest ``kubernetes-validate`` ships).
+        schemas: A folder of CRD schemas (KEDA, Istio, ...), or several; without one
+            custom resources are reported as not schema-checked (a warning).
+        kubernetes_version: The cluster's Kubernetes version (``"1.27"``): its
+            schemas apply, and the ``kube-version`` rule reports fields it lacks or
+            ignores (default: the newest ``kubernetes-validate`` ships, no version
+            rule).
         disable: Rule ids to skip.
 
     Returns:
@@ -270,8 +292,11 @@ def check(
         o if isinstance(o, Doc) else Doc(plain(o) if isinstance(o, Manifest) else o)
         for o in objects
     ]
+    if kubernetes_version is not None:
+        _supported(kubernetes_version)
+    folders = [schemas] if isinstance(schemas, str | Path) else list(schemas or ())
     try:
-        crds = load_schemas(schemas) if schemas is not None else None
+        crds = load_schemas(*folders) if folders else None
     except OSError as exc:
         raise ValueError(f"cannot read the schema folder ({exc.strerror})") from None
     validator = _Validator(crds, kubernetes_version)
@@ -288,7 +313,9 @@ def check(
                 " were not schema-checked",
             )
         )
-    findings += lint(docs, patches, disable=skipped)
+    findings += lint(
+        docs, patches, disable=skipped, kubernetes_version=kubernetes_version
+    )
     rank = {"error": 0, "warning": 1, "info": 2}
     return sorted(findings, key=lambda f: rank[f.severity])
 

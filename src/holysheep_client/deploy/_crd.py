@@ -115,13 +115,36 @@ def _at_least_1ms(value: Any) -> str | None:
     )
 
 
+def _port_number(value: Any) -> str | None:
+    if isinstance(value, int) and not 0 < value <= 65535:
+        return "port must be between 1-65535"
+    return None
+
+
+def _not_wildcard(value: Any) -> str | None:
+    return "hostname cannot be wildcard" if value == "*" else None
+
+
+def _unique_ports(value: Any) -> str | None:
+    numbers = [p.get("number") for p in value or [] if isinstance(p, Mapping)]
+    return (
+        "port number cannot be duplicated"
+        if len(numbers) != len(set(numbers))
+        else None
+    )
+
+
 CEL_RULES: Mapping[str, Callable[[Any], str | None]] = {
     "!has(self.minReplicaCount) || self.minReplicaCount <= (has(self.maxReplicaCount)"
     " ? self.maxReplicaCount : 100)": _min_le_max,
     "duration(self) >= duration('1ms')": _at_least_1ms,
+    "0 < self && self <= 65535": _port_number,
+    'self != "*"': _not_wildcard,
+    "self.all(l1, self.exists_one(l2, l1.number == l2.number))": _unique_ports,
 }
-"""The CEL rules evaluated here, by their exact text: KEDA's min <= max replicas and
-Istio's duration fields (timeout, perTryTimeout, backoff, fault delays, CORS maxAge)."""
+"""The CEL rules evaluated here, by their exact text: KEDA's min <= max replicas,
+Istio's duration fields (timeout, perTryTimeout, backoff, fault delays, CORS maxAge),
+and the ServiceEntry's port range, unique port numbers and non-wildcard hosts."""
 
 
 def _cel(schema: Any, value: Any, path: list[str | int]) -> Iterator[tuple[str, str]]:
@@ -152,11 +175,19 @@ class CrdSchemas:
     The CRD schemas of one folder, keyed by ``(apiVersion, kind)``.
 
     Attributes:
-        folder: Where they were read from.
+        folder: Where they were read from (the first folder).
+        folders: Every folder they were read from.
     """
 
-    def __init__(self, folder: Path, schemas: Mapping[tuple[str, str], Any]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        schemas: Mapping[tuple[str, str], Any],
+        *,
+        folders: tuple[Path, ...] = (),
+    ) -> None:
         self.folder = folder
+        self.folders = folders or (folder,)
         self._structural = dict(schemas)
         self._strict: dict[tuple[str, str], Any] = {}
 
@@ -210,19 +241,27 @@ def _loader() -> type[yaml.SafeLoader]:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_schemas(folder: str | Path) -> CrdSchemas:
+def load_schemas(*folders: str | Path) -> CrdSchemas:
     """
-    Read every CRD in ``folder`` (YAML or JSON ``CustomResourceDefinition`` files).
+    Read every CRD in the folders (YAML or JSON ``CustomResourceDefinition`` files);
+    for a kind in more than one, the first folder wins.
 
     A bare ``openAPIV3Schema`` JSON file also counts when it is named
     ``<group>_<version>_<kind>.openapiv3.json``.
 
     Raises:
-        OSError: The folder cannot be read.
-        ValueError: A file in it is neither YAML nor JSON.
+        OSError: A folder cannot be read.
+        ValueError: No folder is given, or a file is neither YAML nor JSON.
     """
-    root = Path(folder)
+    if not folders:
+        raise ValueError("load_schemas needs at least one folder")
     found: dict[tuple[str, str], Any] = {}
+    for folder in folders:
+        _load_folder(Path(folder), found)
+    return CrdSchemas(Path(folders[0]), found, folders=tuple(map(Path, folders)))
+
+
+def _load_folder(root: Path, found: dict[tuple[str, str], Any]) -> None:
     for path in sorted(root.iterdir()):
         if path.suffix not in (".yaml", ".yml", ".json") or not path.is_file():
             continue
@@ -244,4 +283,3 @@ def load_schemas(folder: str | Path) -> CrdSchemas:
             kinds = {k for (_, k) in found if k.lower() == kind.lower()}
             name = next(iter(kinds), kind)
             found.setdefault((f"{group}/{version}", name), json.loads(text))
-    return CrdSchemas(root, found)

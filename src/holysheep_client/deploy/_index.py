@@ -1,17 +1,28 @@
 """
 A lookup over a set of documents that the lint rules share: objects by kind and name,
-pod templates, autoscalers and label selection.
+pod templates, autoscalers, label selection, sidecar injection and call deadlines.
 """
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._findings import Doc
+import yaml
 
-__all__ = ["Autoscaling", "Index", "PodTemplate", "request_timeout", "selects"]
+from .. import ClientConfig
+from ._findings import Doc
+from ._plan import NoKeys, call_deadline
+
+__all__ = [
+    "Autoscaling",
+    "Index",
+    "PodTemplate",
+    "request_timeout",
+    "selects",
+]
 
 _TEMPLATED = ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Job")
 
@@ -105,13 +116,22 @@ class Autoscaling:
 class Index:
     """
     The documents of one check, looked up by kind, namespace and name.
+
+    Attributes:
+        docs: The documents.
+        kubernetes_version: The cluster's ``(major, minor)`` when the check was told.
     """
 
-    def __init__(self, docs: Sequence[Doc]) -> None:
+    def __init__(
+        self,
+        docs: Sequence[Doc],
+        kubernetes_version: tuple[int, int] | None = None,
+    ) -> None:
         self.docs = list(docs)
+        self.kubernetes_version = kubernetes_version
 
     def __repr__(self) -> str:
-        return f"<Index docs={len(self.docs)}>"
+        return f"<Index docs={len(self.docs)} version={self.kubernetes_version}>"
 
     def of_kind(self, *kinds: str) -> list[Doc]:
         """
@@ -185,3 +205,121 @@ class Index:
             and a.name == workload.name
             and a.scaler.namespace == workload.namespace
         ]
+
+    def replica_range(self, workload: Doc) -> tuple[int, int]:
+        """
+        ``(min, max)`` replicas of a workload: its autoscalers' bounds, else
+        ``spec.replicas`` (1 when unset).
+        """
+        scalers = self.scalers_of(workload)
+        if scalers:
+            return (
+                min(a.min_replicas for a in scalers),
+                max(a.max_replicas for a in scalers),
+            )
+        replicas = (workload.data.get("spec") or {}).get("replicas", 1)
+        replicas = replicas if isinstance(replicas, int) else 1
+        return replicas, replicas
+
+    def selected(
+        self, selector: Mapping[str, Any] | None, namespace: str
+    ) -> list[PodTemplate]:
+        """
+        The pod templates in ``namespace`` that ``selector`` selects.
+        """
+        return [
+            t
+            for t in self.templates()
+            if t.owner.namespace == namespace and selects(selector, t.labels)
+        ]
+
+    def sidecar_injected(self, template: PodTemplate) -> bool:
+        """
+        Whether Istio's injector gives these pods a sidecar.
+
+        The pod's ``sidecar.istio.io/inject`` label (or the older annotation) decides;
+        else its Namespace's ``istio-injection`` or ``istio.io/rev`` label, when the
+        Namespace is in the set; else the presence of Istio objects in the namespace.
+        """
+        for source in (template.labels, template.annotations):
+            flag = str(source.get("sidecar.istio.io/inject", "")).lower()
+            if flag in ("true", "false"):
+                return flag == "true"
+        namespace = template.owner.namespace
+        ns = next((d for d in self.of_kind("Namespace") if d.name == namespace), None)
+        if ns is not None:
+            labels = (ns.data.get("metadata") or {}).get("labels") or {}
+            injection = labels.get("istio-injection")
+            return injection == "enabled" or (
+                "istio.io/rev" in labels and injection != "disabled"
+            )
+        return any(
+            str(d.data.get("apiVersion", "")).startswith("networking.istio.io/")
+            and d.namespace == namespace
+            for d in self.docs
+        )
+
+    def call_deadline(
+        self, template: PodTemplate, container: Mapping[str, Any]
+    ) -> tuple[float, str]:
+        """
+        The longest a container's call may take, and where that came from.
+
+        The larger of its ``REQUEST_TIMEOUT`` (one attempt, the seed's convention) and
+        the whole-call deadline of the client config it mounts from a ConfigMap in the
+        set (``HOLYSHEEP_CONFIG``: ``timeout.total``, else every retry at the
+        per-attempt timeout).
+
+        Returns:
+            ``(seconds, description)``; ``(0.0, "")`` when neither is known.
+        """
+        best = request_timeout(container)
+        what = f"REQUEST_TIMEOUT {best:g} s" if best else ""
+        deadline = self._config_deadline(template, container)
+        if deadline is not None and deadline > best:
+            best, what = deadline, f"the client's whole-call deadline {deadline:g} s"
+        return best, what
+
+    def _config_deadline(
+        self, template: PodTemplate, container: Mapping[str, Any]
+    ) -> float | None:
+        env = {
+            e.get("name"): e.get("value")
+            for e in container.get("env") or []
+            if isinstance(e, Mapping)
+        }
+        path = env.get("HOLYSHEEP_CONFIG")
+        if not isinstance(path, str):
+            return None
+        volumes = {
+            v.get("name"): v
+            for v in template.spec.get("volumes") or []
+            if isinstance(v, Mapping)
+        }
+        for mount in container.get("volumeMounts") or []:
+            where = str(mount.get("mountPath", "")).rstrip("/")
+            if posixpath.dirname(path) != where:
+                continue
+            source = (volumes.get(mount.get("name")) or {}).get("configMap") or {}
+            cm = self.get("ConfigMap", template.owner.namespace, source.get("name", ""))
+            if cm is None:
+                continue
+            key = posixpath.basename(path)
+            for item in source.get("items") or []:
+                if item.get("path") == key:
+                    key = item.get("key")
+            text = (cm.data.get("data") or {}).get(key)
+            return _deadline_of(text) if isinstance(text, str) else None
+        return None
+
+
+def _deadline_of(text: str) -> float | None:
+    """
+    The whole-call deadline of a client config file (our shape), if it parses.
+    """
+    try:
+        data = yaml.safe_load(text)
+        config = ClientConfig.model_validate(data, context={"environ": NoKeys()})
+    except (ValueError, yaml.YAMLError, TypeError):
+        return None
+    return call_deadline(config)

@@ -1,9 +1,12 @@
 """
-The Istio VirtualService (``networking.istio.io/v1``) that splits traffic between tracks.
+Istio's traffic kinds (``networking.istio.io/v1``): the VirtualService that splits
+traffic between tracks, and the ServiceEntry that lets the pods reach a provider.
 
 Weights only split traffic *inside one route*: the first route whose ``match`` fits a
 request takes it, and a route without ``match`` fits every request, so any route after
-it is never reached.
+it is never reached. A VirtualService applies to the sidecars (the reserved gateway
+``mesh``) only while ``gateways`` is unset or names ``mesh``; a gateway gets its routes
+only when named there.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ __all__ = [
     "HTTPRoute",
     "HTTPRouteDestination",
     "PortSelector",
+    "ServiceEntry",
+    "ServiceEntryPort",
+    "ServiceEntrySpec",
     "StringMatch",
     "VirtualService",
     "VirtualServiceSpec",
@@ -129,3 +135,53 @@ class VirtualService(Manifest):
     kind = "VirtualService"
 
     spec: VirtualServiceSpec
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceEntryPort(K8sObject):
+    """
+    A port of a service outside the mesh's registry.
+
+    Attributes:
+        number: The port number.
+        protocol: ``HTTP``, ``HTTPS``, ``TLS``, ``TCP``, ...; ``HTTPS`` and ``TLS``
+            pass the app's own TLS through, routed by SNI.
+        name: The port's label (required).
+    """
+
+    number: int
+    protocol: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceEntrySpec(K8sObject):
+    """
+    Hosts added to the mesh's registry, how they resolve and who may see them.
+
+    Attributes:
+        hosts: DNS names (no bare ``*``).
+        ports: The ports the pods call.
+        location: ``MESH_EXTERNAL`` for a provider's API.
+        resolution: ``DNS`` resolves the hosts when connecting.
+        export_to: Namespaces whose sidecars see the entry (``.``: its own only).
+    """
+
+    hosts: tuple[str, ...]
+    ports: tuple[ServiceEntryPort, ...] | None = None
+    location: str | None = None
+    resolution: str | None = None
+    export_to: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceEntry(Manifest):
+    """
+    An Istio ServiceEntry (``networking.istio.io/v1``): with the mesh's outbound policy
+    at ``REGISTRY_ONLY``, a host without one is unreachable from the pods.
+    """
+
+    api_version = "networking.istio.io/v1"
+    kind = "ServiceEntry"
+
+    spec: ServiceEntrySpec

@@ -1,29 +1,37 @@
 """
-Lint rules for traffic and scaling add-ons: Istio VirtualServices (route order, weights,
-hosts, retry timeouts), JSON patches against them, and KEDA ScaledObjects.
+Lint rules for Istio VirtualServices (route order, weights, hosts, timeouts against
+the calls they carry), and the route helpers the split and patch rules share.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ._findings import Doc, Finding, Patch, Severity
-from ._index import Index, request_timeout, selects
+from ._index import Index
 from ._units import parse_duration
 
-__all__ = ["MESH_RULES", "catch_all_index"]
+__all__ = [
+    "MESH_RULES",
+    "catch_all_index",
+    "route_hosts",
+    "route_label",
+    "http_routes",
+    "service_key",
+]
 
 _CATCH_ALL_URIS = ({"prefix": "/"}, {"regex": ".*"}, {"regex": "/.*"})
-_PATH = re.compile(r"^/spec/http/(\d+)(?:/route/(\d+))?(/.*)?$")
 
 
 def _f(doc: Doc, rule: str, message: str, severity: Severity = "error") -> Finding:
     return Finding(severity, rule, doc.ref, message, doc.source or None)
 
 
-def _routes(vs: Doc) -> list[Mapping[str, Any]]:
+def http_routes(vs: Doc) -> list[Mapping[str, Any]]:
+    """
+    A VirtualService's ``http`` routes that are mappings, in order.
+    """
     http = (vs.data.get("spec") or {}).get("http") or []
     return [r for r in http if isinstance(r, Mapping)]
 
@@ -48,12 +56,18 @@ def catch_all_index(routes: Sequence[Mapping[str, Any]]) -> int | None:
     return next((i for i, r in enumerate(routes) if _is_catch_all(r)), None)
 
 
-def _label(routes: Sequence[Mapping[str, Any]], i: int) -> str:
+def route_label(routes: Sequence[Mapping[str, Any]], i: int) -> str:
+    """
+    How findings name route ``i``: ``http[0] (name)``.
+    """
     name = routes[i].get("name")
     return f"http[{i}] ({name})" if name else f"http[{i}]"
 
 
-def _hosts(route: Mapping[str, Any]) -> list[str]:
+def route_hosts(route: Mapping[str, Any]) -> list[str]:
+    """
+    The destination hosts of one route, in order.
+    """
     return [
         str(((d or {}).get("destination") or {}).get("host"))
         for d in route.get("route") or []
@@ -62,16 +76,16 @@ def _hosts(route: Mapping[str, Any]) -> list[str]:
 
 def _unreachable(index: Index, patches: Sequence[Patch]) -> Iterator[Finding]:
     for vs in index.of_kind("VirtualService"):
-        routes = _routes(vs)
+        routes = http_routes(vs)
         first = catch_all_index(routes)
         if first is None:
             continue
         for i in range(first + 1, len(routes)):
-            hosts = ", ".join(_hosts(routes[i])) or "its destinations"
+            hosts = ", ".join(route_hosts(routes[i])) or "its destinations"
             yield _f(
                 vs,
                 "vs-unreachable-route",
-                f"{_label(routes, i)} is never reached: {_label(routes, first)} before it"
+                f"{route_label(routes, i)} is never reached: {route_label(routes, first)} before it"
                 f" has no match and takes every request, so {hosts} get no traffic"
                 " whatever the weights; put all weighted destinations in one route",
             )
@@ -79,12 +93,12 @@ def _unreachable(index: Index, patches: Sequence[Patch]) -> Iterator[Finding]:
 
 def _weights(index: Index, patches: Sequence[Patch]) -> Iterator[Finding]:
     for vs in index.of_kind("VirtualService"):
-        routes = _routes(vs)
+        routes = http_routes(vs)
         first = catch_all_index(routes)
         for i, route in enumerate(routes[: None if first is None else first + 1]):
             dests = [d or {} for d in route.get("route") or []]
             weights = [d.get("weight") for d in dests]
-            where = _label(routes, i)
+            where = route_label(routes, i)
             if len(dests) == 1 and weights[0] not in (None, 100):
                 yield _f(
                     vs,
@@ -97,16 +111,34 @@ def _weights(index: Index, patches: Sequence[Patch]) -> Iterator[Finding]:
                 total = sum(w for w in weights if isinstance(w, int))
                 if total == 0:
                     yield _f(vs, "vs-weights", f"{where}'s weights are all 0")
-                elif total != 100 or None in weights:
+                elif None in weights:
+                    missing = [
+                        str((d.get("destination") or {}).get("host"))
+                        for d, w in zip(dests, weights, strict=True)
+                        if w is None
+                    ]
                     yield _f(
                         vs,
                         "vs-weights",
-                        f"{where}'s weights add up to {total}, not 100",
-                        "warning",
+                        f"{where} gives no weight to {', '.join(missing)}, which Istio"
+                        " reads as 0: it gets no traffic",
+                    )
+                elif total != 100:
+                    shares = ", ".join(
+                        f"{(d.get('destination') or {}).get('host')}"
+                        f" {100 * (w or 0) / total:.3g}%"
+                        for d, w in zip(dests, weights, strict=True)
+                    )
+                    yield _f(
+                        vs,
+                        "vs-weights",
+                        f"{where}'s weights add up to {total}, not 100: Istio splits by"
+                        f" proportion, so the traffic goes {shares}, not what the"
+                        " weights say",
                     )
 
 
-def _service_key(
+def service_key(
     host: str, namespace: str, namespaces: Iterable[str] = ()
 ) -> tuple[str, str] | None:
     """
@@ -131,7 +163,7 @@ def _host_services(index: Index, patches: Sequence[Patch]) -> Iterator[Finding]:
         checks: list[tuple[str, int | None, str]] = []
         if "mesh" in gateways:
             checks += [(str(h), None, "host") for h in spec.get("hosts") or []]
-        for route in _routes(vs):
+        for route in http_routes(vs):
             for d in route.get("route") or []:
                 dest = (d or {}).get("destination") or {}
                 port = (dest.get("port") or {}).get("number")
@@ -139,7 +171,7 @@ def _host_services(index: Index, patches: Sequence[Patch]) -> Iterator[Finding]:
         seen: set[tuple[str, int | None]] = set()
         namespaces = [n.name for n in index.of_kind("Namespace")]
         for host, port, what in checks:
-            key = _service_key(host, vs.namespace, namespaces)
+            key = service_key(host, vs.namespace, namespaces)
             if key is None or (host, port) in seen:
                 continue
             seen.add((host, port))
@@ -164,26 +196,41 @@ def _host_services(index: Index, patches: Sequence[Patch]) -> Iterator[Finding]:
                 )
 
 
-def _app_timeout(index: Index, vs: Doc, host: str) -> float:
-    key = _service_key(host, vs.namespace)
-    service = index.get("Service", *key) if key else None
-    if service is None:
-        return 0.0
-    selector = (service.data.get("spec") or {}).get("selector")
-    best = 0.0
-    for t in index.templates():
-        if t.owner.namespace == service.namespace and selects(selector, t.labels):
-            for c in t.containers():
-                best = max(best, request_timeout(c))
-    return best
+def _call_time(index: Index, vs: Doc, route: Mapping[str, Any]) -> tuple[float, str]:
+    """
+    The longest call of the workloads a route reaches, and a description of it.
+
+    When none of the route's Services is in the set, every workload in the
+    VirtualService's namespace counts: a route in that namespace most likely reaches
+    one of them.
+    """
+    templates = []
+    for host in route_hosts(route):
+        key = service_key(host, vs.namespace)
+        service = index.get("Service", *key) if key else None
+        if service is not None:
+            selector = (service.data.get("spec") or {}).get("selector")
+            templates += index.selected(selector, service.namespace)
+    where = ""
+    if not templates:
+        templates = [t for t in index.templates() if t.owner.namespace == vs.namespace]
+        where = f", the longest in namespace {vs.namespace} (its Services are not in the set)"
+    best, what = 0.0, ""
+    for t in templates:
+        for c in t.containers():
+            seconds, text = index.call_deadline(t, c)
+            if seconds > best:
+                best, what = seconds, text
+    return best, f"{what}{where}" if what else ""
 
 
 def _retry_timeout(index: Index, patches: Sequence[Patch]) -> Iterator[Finding]:
     for vs in index.of_kind("VirtualService"):
-        routes = _routes(vs)
-        for i, route in enumerate(routes):
+        all_routes = http_routes(vs)
+        for i, route in enumerate(all_routes):
+            retries = route.get("retries") or {}
             limits = {
-                "perTryTimeout": (route.get("retries") or {}).get("perTryTimeout"),
+                "perTryTimeout": retries.get("perTryTimeout"),
                 "timeout": route.get("timeout"),
             }
             for field, value in limits.items():
@@ -193,165 +240,22 @@ def _retry_timeout(index: Index, patches: Sequence[Patch]) -> Iterator[Finding]:
                     seconds = float(parse_duration(value))
                 except ValueError:
                     continue
-                app = max(
-                    (_app_timeout(index, vs, h) for h in _hosts(route)), default=0.0
-                )
-                if seconds < app:
+                call, what = _call_time(index, vs, route)
+                if seconds < call:
+                    again = (
+                        f" and sends them again (attempts: {retries['attempts']}),"
+                        " on top of the client's own retries"
+                        if field == "perTryTimeout" and retries.get("attempts")
+                        else ""
+                    )
                     yield _f(
                         vs,
                         "mesh-retry-timeout",
-                        f"{_label(routes, i)} {field} {value}"
-                        f" is shorter than the app's REQUEST_TIMEOUT {app:g} s: the"
-                        " mesh cuts calls the app is still serving",
+                        f"{route_label(all_routes, i)} {field} {value} is shorter than"
+                        f" a call of the app it routes to ({what}): the mesh cuts"
+                        f" calls the app is still serving{again}",
                         "warning",
                     )
-
-
-def _patch_target(index: Index, patch: Patch) -> Doc | None:
-    services = index.of_kind("VirtualService")
-    if patch.target is not None:
-        services = [v for v in services if v.name == patch.target]
-        if patch.namespace:
-            services = [v for v in services if v.namespace == patch.namespace]
-    return services[0] if len(services) == 1 else None
-
-
-def _one_patch(index: Index, patch: Patch) -> Iterator[Finding]:
-    subject = f"patch of VirtualService/{patch.target or '?'}"
-
-    def pf(message: str, severity: Severity = "error") -> Finding:
-        return Finding(severity, "patch-path", subject, message, patch.source)
-
-    vs = _patch_target(index, patch)
-    if vs is None:
-        yield pf(
-            "cannot tell which VirtualService in the set it patches, so its"
-            " paths were not checked",
-            "warning",
-        )
-        return
-    routes = _routes(vs)
-    first = catch_all_index(routes)
-    if not any(op == "test" for op, _ in patch.ops):
-        yield pf(
-            "no 'test' operation checks the hosts at the patched indexes, so a"
-            " reordered route silently gets the wrong weight",
-            "warning",
-        )
-    for op, path in patch.ops:
-        m = _PATH.match(path)
-        if m is None:
-            continue
-        i, j = int(m.group(1)), m.group(2)
-        if i >= len(routes):
-            yield pf(
-                f"{op} {path} points past the last route of {vs.ref}"
-                f" (it has {len(routes)})"
-            )
-        elif first is not None and i > first:
-            yield pf(
-                f"{op} {path} changes {_label(routes, i)}, which is never"
-                f" reached ({_label(routes, first)} takes every request):"
-                " the shift has no effect"
-            )
-        elif j is not None:
-            dests = routes[i].get("route") or []
-            if int(j) >= len(dests) and op != "add":
-                yield pf(
-                    f"{op} {path} points past the last destination of"
-                    f" {_label(routes, i)}"
-                )
-            elif len(dests) == 1 and (m.group(3) or "") == "/weight":
-                yield pf(
-                    f"{op} {path} sets the weight of the only destination of"
-                    f" {_label(routes, i)}, which takes all its traffic"
-                    " whatever the weight: the shift has no effect"
-                )
-
-
-def _patch_paths(index: Index, patches: Sequence[Patch]) -> Iterator[Finding]:
-    for patch in patches:
-        yield from _one_patch(index, patch)
-
-
-def _keda(index: Index, patches: Sequence[Patch]) -> Iterator[Finding]:
-    for so in index.docs:
-        if so.kind != "ScaledObject":
-            continue
-        if str(so.data.get("apiVersion", "")).startswith("keda.k8s.io/"):
-            yield _f(
-                so,
-                "keda-removed-field",
-                "apiVersion keda.k8s.io is KEDA 1's,"
-                " removed in KEDA 2: use keda.sh/v1alpha1",
-            )
-        spec = so.data.get("spec") or {}
-        if "deploymentName" in (spec.get("scaleTargetRef") or {}):
-            yield _f(
-                so,
-                "keda-removed-field",
-                "scaleTargetRef.deploymentName was removed"
-                " in KEDA 2: use scaleTargetRef.name",
-            )
-        triggers = [t for t in spec.get("triggers") or [] if isinstance(t, Mapping)]
-        for i, t in enumerate(triggers):
-            yield from _trigger(so, i, t)
-        fallback = spec.get("fallback")
-        if fallback and triggers:
-            kinds = {str(t.get("type")) for t in triggers}
-            if kinds <= {"cpu", "memory"}:
-                yield _f(
-                    so,
-                    "keda-fallback",
-                    "fallback needs a trigger other than cpu or"
-                    " memory; KEDA rejects this ScaledObject",
-                )
-            for i, t in enumerate(triggers):
-                metric = t.get("metricType")
-                if t.get("type") not in ("cpu", "memory") and metric not in (
-                    None,
-                    "AverageValue",
-                ):
-                    yield _f(
-                        so,
-                        "keda-fallback",
-                        f"triggers[{i}] has metricType {metric};"
-                        " fallback works only with AverageValue",
-                    )
-
-
-_REQUIRED = {
-    "cpu": ("value",),
-    "memory": ("value",),
-    "prometheus": ("serverAddress", "query", "threshold"),
-}
-
-
-def _trigger(so: Doc, i: int, t: Mapping[str, Any]) -> Iterator[Finding]:
-    kind = str(t.get("type"))
-    raw = t.get("metadata")
-    meta: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    where = f"triggers[{i}] ({kind})"
-    if "metricName" in meta:
-        yield _f(
-            so,
-            "keda-removed-field",
-            f"{where} metadata.metricName was removed in"
-            " KEDA 2.12; KEDA names the metric itself",
-        )
-    if kind in ("cpu", "memory") and "type" in meta:
-        yield _f(
-            so,
-            "keda-removed-field",
-            f"{where} metadata.type was removed in KEDA"
-            " 2.18: set the trigger's metricType instead",
-        )
-    for param in _REQUIRED.get(kind, ()):
-        if param not in meta:
-            hint = " ('address' is not a parameter)" if "address" in meta else ""
-            yield _f(
-                so, "keda-trigger-metadata", f"{where} needs metadata.{param}{hint}"
-            )
 
 
 _Rule = Callable[[Index, Sequence[Patch]], Iterable[Finding]]
@@ -360,6 +264,4 @@ MESH_RULES: tuple[_Rule, ...] = (
     _weights,
     _host_services,
     _retry_timeout,
-    _patch_paths,
-    _keda,
 )

@@ -181,8 +181,9 @@ def _dangling(index: Index, patches: Sequence[Patch]) -> Iterator[Finding]:
             yield _f(
                 a.scaler,
                 "dangling-ref",
-                f"scales {a.kind}/{a.name}, which is not in the set",
-                "warning",
+                f"scales {a.kind}/{a.name}, which is not in the set: the autoscaler"
+                " scales nothing (a misspelt name?) while the workload it was meant"
+                " for keeps its replica count",
             )
 
 

@@ -10,12 +10,11 @@ memory. Losing it costs nothing but a moment of local-only breakers and rate lim
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 from typing import Literal
 
-from .._config import ClientConfig, SharedStateConfig
+from .. import ClientConfig, SharedStateConfig
 from ..errors import ConfigError
-from ._app import APP_LABEL, RUN_AS, SIDECAR_LIMITS, SIDECAR_REQUESTS
+from ._app import APP_LABEL, RUN_AS
 from ._manifests import (
     NetworkPolicy,
     NetworkPolicyIngressRule,
@@ -27,7 +26,14 @@ from ._manifests import (
     ServiceSpec,
 )
 from ._meta import LabelSelector, ObjectMeta
-from ._plan import Component, Plan, Workload
+from ._plan import (
+    Component,
+    Plan,
+    Workload,
+    object_meta,
+    pod_sizing,
+    sidecar_annotations,
+)
 from ._pods import (
     Capabilities,
     Container,
@@ -47,7 +53,7 @@ from ._pods import (
     Volume,
     VolumeMount,
 )
-from ._units import parse_quantity
+from ._values import REDIS_IMAGE
 
 __all__ = [
     "REDIS_IMAGE",
@@ -62,7 +68,6 @@ __all__ = [
 RedisMode = Literal["none", "embedded", "external"]
 
 REDIS_NAME = "deerflow-redis"
-REDIS_IMAGE = "redis:7.4-alpine"
 REDIS_PORT = 6379
 REQUESTS = {"cpu": "100m", "memory": "128Mi"}
 LIMITS = {"cpu": "500m", "memory": "256Mi"}
@@ -115,12 +120,6 @@ def with_shared_state(
     return config.model_copy(update={"shared_state": shared})
 
 
-def _per_pod(*parts: dict[str, str]) -> dict[str, Fraction]:
-    return {
-        k: sum((parse_quantity(p[k]) for p in parts), Fraction(0)) for k in parts[0]
-    }
-
-
 def redis_component(plan: Plan) -> Component:
     """
     An embedded Redis: Deployment (one replica), Service and a NetworkPolicy that admits
@@ -130,12 +129,9 @@ def redis_component(plan: Plan) -> Component:
         The objects and the one workload the quota must hold.
     """
     labels = {"app": REDIS_NAME}
-    common = dict(plan.labels or {})
 
     def meta(name: str) -> ObjectMeta:
-        return ObjectMeta(
-            name=name, namespace=plan.namespace, labels={**labels, **common}
-        )
+        return object_meta(plan, name, **labels)
 
     ping = Probe(
         exec_=ExecAction(("redis-cli", "ping")),
@@ -146,7 +142,7 @@ def redis_component(plan: Plan) -> Component:
     )
     container = Container(
         name="redis",
-        image=REDIS_IMAGE,
+        image=plan.values.redis.image,
         image_pull_policy="IfNotPresent",
         # State that fails open needs no persistence; bounded memory, LRU eviction.
         args=(
@@ -173,10 +169,7 @@ def redis_component(plan: Plan) -> Component:
         ),
     )
     annotations = {
-        "sidecar.istio.io/proxyCPU": SIDECAR_REQUESTS["cpu"],
-        "sidecar.istio.io/proxyCPULimit": SIDECAR_LIMITS["cpu"],
-        "sidecar.istio.io/proxyMemory": SIDECAR_REQUESTS["memory"],
-        "sidecar.istio.io/proxyMemoryLimit": SIDECAR_LIMITS["memory"],
+        **sidecar_annotations(),
         "proxy.istio.io/config": json.dumps({"terminationDrainDuration": "5s"}),
     }
     deployment = Deployment(
@@ -184,7 +177,9 @@ def redis_component(plan: Plan) -> Component:
         spec=DeploymentSpec(
             selector=LabelSelector(match_labels=labels),
             template=PodTemplateSpec(
-                metadata=ObjectMeta(labels=labels, annotations=annotations),
+                metadata=ObjectMeta(
+                    labels={**plan.values.labels, **labels}, annotations=annotations
+                ),
                 spec=PodSpec(
                     containers=(container,),
                     volumes=(
@@ -237,10 +232,7 @@ def redis_component(plan: Plan) -> Component:
             policy_types=("Ingress",),
         ),
     )
-    workload = Workload(
-        name=REDIS_NAME,
-        max_pods=1,
-        requests=_per_pod(REQUESTS, SIDECAR_REQUESTS),
-        limits=_per_pod(LIMITS, SIDECAR_LIMITS),
-    )
+    requests, limits = pod_sizing(REQUESTS, LIMITS, annotations)
+    # Recreate: the old pod is gone before the new one starts, so one pod at most.
+    workload = Workload(name=REDIS_NAME, max_pods=1, requests=requests, limits=limits)
     return Component(objects=(deployment, service, policy), workloads=(workload,))

@@ -1,11 +1,11 @@
 """
 The reference stack: the seed article's manifests as they were meant, built from a
-`ClientConfig`.
+`ClientConfig` and the render values (`ValuesConfig`).
 
-The stack is assembled from components (shared namespace objects, one component per
-track, the mesh routing, an optional Secret); the ResourceQuota is computed last from
-the workloads the components declare, so a new component (a Redis for shared state,
-say) is one more entry in the list and the quota follows.
+The stack is assembled from components (the namespace's objects, one component per
+track, the mesh routing, an optional Redis and Secret); the ResourceQuota is computed
+last from the workloads the components declare, so a new component is one more entry
+in the list and the quota follows.
 """
 
 from __future__ import annotations
@@ -13,37 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
-from .._config import ClientConfig
+from .. import ClientConfig
 from ..errors import ConfigError
-from ._app import APP_LABEL, HTTP_PORT, METRICS_PORT, app_track
-from ._istio import (
-    Destination,
-    HTTPRetry,
-    HTTPRoute,
-    HTTPRouteDestination,
-    PortSelector,
-    VirtualService,
-    VirtualServiceSpec,
-)
-from ._manifests import (
-    LimitRange,
-    LimitRangeItem,
-    LimitRangeSpec,
-    Namespace,
-    NetworkPolicy,
-    NetworkPolicyIngressRule,
-    NetworkPolicyPeer,
-    NetworkPolicyPort,
-    NetworkPolicySpec,
-    ResourceQuota,
-    ResourceQuotaSpec,
-    Secret,
-    Service,
-    ServiceAccount,
-    ServicePort,
-    ServiceSpec,
-)
-from ._meta import LabelSelector, Manifest, ObjectMeta
+from ._app import app_track
+from ._manifests import Secret
+from ._mesh import mesh_objects
+from ._meta import Manifest
+from ._names import check_name, dns_label
+from ._namespace import namespace_objects, quota
 from ._plan import (
     APP,
     Autoscaler,
@@ -51,15 +28,15 @@ from ._plan import (
     NoKeys,
     Plan,
     Track,
-    Workload,
-    check_name,
-    dns_label,
+    object_meta,
     secret_key_for,
+    with_deadline,
 )
 from ._redis import RedisMode, redis_component, with_shared_state
-from ._units import format_cpu, format_memory
+from ._values import DEFAULT_IMAGE, DEFAULT_NAMESPACE, RedisDeployConfig, ValuesConfig
 
 __all__ = [
+    "COMMON_LABELS",
     "DEFAULT_IMAGE",
     "DEFAULT_NAMESPACE",
     "reference_config",
@@ -67,8 +44,6 @@ __all__ = [
     "split_weights",
 ]
 
-DEFAULT_NAMESPACE = "deerflow-prod"
-DEFAULT_IMAGE = "deerflow/deerflow-api:2.0.3"
 COMMON_LABELS = {
     "app.kubernetes.io/part-of": "deerflow",
     "app.kubernetes.io/managed-by": "holysheep-client",
@@ -155,101 +130,6 @@ def split_weights(
     return out
 
 
-def _meta(plan: Plan, name: str, **labels: str) -> ObjectMeta:
-    return ObjectMeta(
-        name=name, namespace=plan.namespace, labels={**labels, **COMMON_LABELS}
-    )
-
-
-def _namespace_objects(plan: Plan) -> Component:
-    namespace = Namespace(
-        metadata=ObjectMeta(
-            name=plan.namespace,
-            labels={
-                "env": "production",
-                "team": "ai-platform",
-                "istio-injection": "enabled",
-                **COMMON_LABELS,
-            },
-        )
-    )
-    account = ServiceAccount(
-        metadata=_meta(plan, APP, app=APP_LABEL), automount_service_account_token=False
-    )
-    limits = LimitRange(
-        metadata=_meta(plan, "deerflow-limits"),
-        spec=LimitRangeSpec(
-            limits=(
-                LimitRangeItem(
-                    type="Container",
-                    max={"cpu": "8", "memory": "32Gi"},
-                    # Low enough for Istio's init container and sidecar.
-                    min={"cpu": "10m", "memory": "10Mi"},
-                    default={"cpu": "2", "memory": "4Gi"},
-                    default_request={"cpu": "1", "memory": "2Gi"},
-                ),
-            )
-        ),
-    )
-    anywhere = NetworkPolicyPeer(namespace_selector=LabelSelector())
-    monitoring = NetworkPolicyPeer(
-        namespace_selector=LabelSelector(
-            match_labels={"kubernetes.io/metadata.name": "monitoring"}
-        )
-    )
-    policy = NetworkPolicy(
-        metadata=_meta(plan, APP, app=APP_LABEL),
-        spec=NetworkPolicySpec(
-            pod_selector=LabelSelector(match_labels={"app": APP_LABEL}),
-            ingress=(
-                NetworkPolicyIngressRule(
-                    from_=(anywhere,), ports=(NetworkPolicyPort("TCP", HTTP_PORT),)
-                ),
-                NetworkPolicyIngressRule(
-                    from_=(monitoring,),
-                    ports=(
-                        NetworkPolicyPort("TCP", METRICS_PORT),
-                        NetworkPolicyPort("TCP", 15020),
-                        NetworkPolicyPort("TCP", 15090),
-                    ),
-                ),
-            ),
-            policy_types=("Ingress",),
-        ),
-    )
-    return Component(objects=(namespace, account, limits, policy))
-
-
-def _mesh_objects(plan: Plan) -> Component:
-    front = Service(
-        metadata=_meta(plan, APP, app=APP_LABEL),
-        spec=ServiceSpec(
-            selector={"app": APP_LABEL},
-            ports=(
-                ServicePort(HTTP_PORT, target_port="http", protocol="TCP", name="http"),
-            ),
-            type="ClusterIP",
-        ),
-    )
-    destinations = tuple(
-        HTTPRouteDestination(
-            Destination(host=t.name, port=PortSelector(HTTP_PORT)), weight=t.weight
-        )
-        for t in plan.tracks
-    )
-    route = HTTPRoute(
-        name="tracks",
-        route=destinations,
-        # Retry only what never reached a pod: an LLM call is slow and not idempotent.
-        retries=HTTPRetry(attempts=2, retry_on="connect-failure,refused-stream"),
-    )
-    service = VirtualService(
-        metadata=_meta(plan, APP, app=APP_LABEL),
-        spec=VirtualServiceSpec(hosts=(APP,), http=(route,)),
-    )
-    return Component(objects=(front, service))
-
-
 def _secret(plan: Plan, names: Sequence[str], environ: Mapping[str, str]) -> Component:
     data: dict[str, str] = {}
     for name in names:
@@ -262,82 +142,124 @@ def _secret(plan: Plan, names: Sequence[str], environ: Mapping[str, str]) -> Com
             raise ConfigError(name, "environment variable is not set")
         data[secret_key_for(name)] = value
     secret = Secret(
-        metadata=_meta(plan, plan.secret_name), string_data=data, type="Opaque"
+        metadata=object_meta(plan, plan.secret_name), string_data=data, type="Opaque"
     )
     return Component(objects=(secret,))
 
 
-def _quota(plan: Plan, workloads: Sequence[Workload]) -> ResourceQuota:
-    def total(field: str, resource: str) -> Fraction:
-        return sum(
-            (w.max_pods * getattr(w, field)[resource] for w in workloads), Fraction(0)
+def _values(
+    values: ValuesConfig | None,
+    *,
+    namespace: str | None,
+    image: str | None,
+    autoscaler: Autoscaler | None,
+    holysheep_weight: int | None,
+    redis: RedisMode | None,
+    redis_url: str | None,
+) -> ValuesConfig:
+    """
+    ``values`` with the keyword options over it; each option is checked first, so an
+    error names it as the caller spelled it.
+    """
+    if namespace is not None:
+        check_name("namespace", namespace)
+    if autoscaler is not None and autoscaler not in ("keda", "hpa"):
+        raise ConfigError("autoscaler", "expected 'keda' or 'hpa'")
+    if image is not None and (not image.strip() or any(c.isspace() for c in image)):
+        raise ConfigError("image", "expected an image reference without spaces")
+    if holysheep_weight is not None and not 0 <= holysheep_weight <= 100:
+        raise ConfigError("holysheep_weight", "must be between 0 and 100")
+    if redis is not None and redis not in ("none", "embedded", "external"):
+        raise ConfigError("redis", "expected 'none', 'embedded' or 'external'")
+    if redis_url is not None:
+        try:
+            RedisDeployConfig(url=redis_url)
+        except ConfigError as exc:
+            raise ConfigError("redis_url", exc.reason) from None
+    base = values or ValuesConfig()
+    mode = redis if redis is not None else base.redis.mode
+    if (mode == "external") != ((redis_url or base.redis.url) is not None):
+        raise ConfigError(
+            "redis_url", "is required with, and only with, redis='external'"
         )
-
-    hard = {
-        "requests.cpu": format_cpu(total("requests", "cpu")),
-        "requests.memory": format_memory(total("requests", "memory")),
-        "limits.cpu": format_cpu(total("limits", "cpu")),
-        "limits.memory": format_memory(total("limits", "memory")),
-        "pods": str(sum(w.max_pods for w in workloads)),
+    changes: dict[str, object] = {
+        "namespace": namespace,
+        "image": image,
+        "autoscaler": autoscaler,
+        "holysheep_weight": holysheep_weight,
     }
-    return ResourceQuota(
-        metadata=_meta(plan, "deerflow-quota"), spec=ResourceQuotaSpec(hard=hard)
-    )
+    if redis is not None or redis_url is not None:
+        changes["redis"] = {
+            "mode": mode,
+            "url": redis_url if redis_url is not None else base.redis.url,
+        }
+    return base.merged(**changes)
 
 
 def reference_stack(
     config: ClientConfig | None = None,
+    values: ValuesConfig | None = None,
     *,
-    namespace: str = DEFAULT_NAMESPACE,
-    image: str = DEFAULT_IMAGE,
-    autoscaler: Autoscaler = "keda",
+    namespace: str | None = None,
+    image: str | None = None,
+    autoscaler: Autoscaler | None = None,
     holysheep_weight: int | None = None,
     secret_from_env: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
-    redis: RedisMode = "none",
+    redis: RedisMode | None = None,
     redis_url: str | None = None,
 ) -> tuple[Manifest, ...]:
     """
     The reference Kubernetes objects for running the app on this client, defects fixed.
 
     Each provider of the migration gets a track (a Deployment whose pods use it first
-    and fail over to the others); an Istio VirtualService splits traffic between the
-    tracks in one route. Every Deployment has exactly one autoscaler, a
-    PodDisruptionBudget, and a ConfigMap written from its variant of ``config``.
+    and fail over to the others); an Istio VirtualService, bound to the mesh and to an
+    optional gateway, splits traffic between the tracks in one route. Every Deployment
+    has exactly one autoscaler, a PodDisruptionBudget, and a ConfigMap written from its
+    variant of ``config`` (with a whole-call ``timeout.total`` added when it has none,
+    so the grace period covers every call).
 
     Args:
         config: The client config; `reference_config()` when omitted.
-        namespace: Where every object goes.
-        image: The app's container image.
-        autoscaler: ``"keda"`` (a ScaledObject per Deployment) or ``"hpa"``.
-        holysheep_weight: The migration target's share of traffic in percent; by
-            default its configured weight share.
+        values: The render options (`ValuesConfig`, what ``--values FILE`` reads);
+            the reference values when omitted.
+        namespace: Overrides ``values.namespace``.
+        image: Overrides ``values.image``.
+        autoscaler: Overrides ``values.autoscaler`` (``"keda"`` or ``"hpa"``).
+        holysheep_weight: Overrides ``values.holysheep_weight``: the migration
+            target's share of traffic in percent (by default its configured weight
+            share).
         secret_from_env: Names of environment variables (providers' ``api_key_env``)
             whose values go into a rendered Secret. Empty (the default): no Secret is
             rendered and the pods reference an existing one.
         environ: Where those variables are read (required when any is named).
-        redis: Shared breaker state and rate limits across the pods (see
-            ``docs/scaling.md``): ``"none"`` (the config's ``shared_state`` as it
-            is), ``"embedded"`` (a Redis Deployment, Service and NetworkPolicy, and
-            ``shared_state.url`` pointing at it) or ``"external"`` (``redis_url``).
-        redis_url: The external Redis's URL, without a password (it goes into the
-            ConfigMap).
+        redis: Overrides ``values.redis.mode``: ``"none"``, ``"embedded"`` (a Redis
+            Deployment, Service and NetworkPolicy, ``shared_state.url`` pointing at it)
+            or ``"external"`` (``redis_url``); see ``docs/scaling.md``.
+        redis_url: Overrides ``values.redis.url``: the external Redis's URL, without a
+            password (it goes into the ConfigMap).
 
     Returns:
         The objects, in no particular order (`render` sorts them).
 
     Raises:
-        ConfigError: An option is invalid or a named variable is not set.
+        ConfigError: An option or value is invalid, ``values.exclude_kinds`` names a
+            kind the set does not hold, or a named variable is not set.
     """
-    config = reference_config() if config is None else config
-    config = with_shared_state(
-        config, redis, namespace=check_name("namespace", namespace), url=redis_url
+    v = _values(
+        values,
+        namespace=namespace,
+        image=image,
+        autoscaler=autoscaler,
+        holysheep_weight=holysheep_weight,
+        redis=redis,
+        redis_url=redis_url,
     )
-    if autoscaler not in ("keda", "hpa"):
-        raise ConfigError("autoscaler", "expected 'keda' or 'hpa'")
-    if not image.strip() or any(c.isspace() for c in image):
-        raise ConfigError("image", "expected an image reference without spaces")
-    weights = split_weights(config, holysheep_weight)
+    config = reference_config() if config is None else config
+    config = with_deadline(
+        with_shared_state(config, v.redis.mode, namespace=v.namespace, url=v.redis.url)
+    )
+    weights = split_weights(config, v.holysheep_weight)
     tracks = tuple(
         Track(provider=n, name=f"{APP}-{dns_label(n)}", label=dns_label(n), weight=w)
         for n, w in weights.items()
@@ -345,17 +267,12 @@ def reference_stack(
     if len({t.label for t in tracks}) != len(tracks):
         raise ConfigError("providers", "two provider names map to the same track name")
     plan = Plan(
-        config=config,
-        namespace=check_name("namespace", namespace),
-        image=image,
-        autoscaler=autoscaler,
-        tracks=tracks,
-        labels=COMMON_LABELS,
+        config=config, values=v, tracks=tracks, labels={**COMMON_LABELS, **v.labels}
     )
-    components = [_namespace_objects(plan)]
+    components = [namespace_objects(plan)]
     components += [app_track(plan, t) for t in tracks]
-    components.append(_mesh_objects(plan))
-    if redis == "embedded":
+    components.append(mesh_objects(plan))
+    if v.redis.mode == "embedded":
         components.append(redis_component(plan))
     if secret_from_env:
         if environ is None:
@@ -363,5 +280,18 @@ def reference_stack(
         components.append(_secret(plan, secret_from_env, environ))
     workloads = [w for c in components for w in c.workloads]
     objects = [o for c in components for o in c.objects]
-    objects.append(_quota(plan, workloads))
-    return tuple(objects)
+    objects.append(quota(plan, workloads))
+    return _exclude(objects, v.exclude_kinds)
+
+
+def _exclude(objects: Sequence[Manifest], kinds: Sequence[str]) -> tuple[Manifest, ...]:
+    wanted = {k.lower() for k in kinds}
+    known = {o.kind.lower() for o in objects}
+    for i, kind in enumerate(kinds):
+        if kind.lower() not in known:
+            raise ConfigError(
+                f"excludeKinds[{i}]",
+                f"the set holds no {kind}; its kinds are"
+                f" {', '.join(sorted({o.kind for o in objects}))}",
+            )
+    return tuple(o for o in objects if o.kind.lower() not in wanted)

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import yaml
 
+from ._findings import Doc
+from ._lint_version import VERSIONED_FIELDS
 from ._meta import Manifest, plain
 
 __all__ = [
@@ -174,6 +176,12 @@ def _refs(pod: Mapping[str, Any]) -> Iterable[tuple[str, str | None]]:
             yield vol["secret"].get("secretName", ""), None
 
 
+def _annotated(doc: Mapping[str, Any]) -> bool:
+    template = (doc.get("spec") or {}).get("template") or {}
+    annotations = (template.get("metadata") or {}).get("annotations") or {}
+    return annotations.get("prometheus.io/scrape") == "true"
+
+
 def prerequisites(objects: Iterable[Manifest | Mapping[str, Any]]) -> list[str]:
     """
     Notes on what the set expects to exist: operators its kinds need, and Secrets it
@@ -199,6 +207,11 @@ def prerequisites(objects: Iterable[Manifest | Mapping[str, Any]]) -> list[str]:
                     keys.add(key)
     kinds = {d.get("kind") for d in docs}
     lines: list[str] = []
+    needed = [f for f in VERSIONED_FIELDS if any(f.found(Doc(d)) for d in docs)]
+    if needed:
+        low = max(f.on_by_default for f in needed)
+        fields = ", ".join(f.path for f in needed)
+        lines.append(f"Needs Kubernetes {low[0]}.{low[1]} or later ({fields}).")
     if "ScaledObject" in kinds:
         lines.append("Needs KEDA >= 2.17 (in its own namespace) and metrics-server.")
     elif "HorizontalPodAutoscaler" in kinds:
@@ -206,6 +219,12 @@ def prerequisites(objects: Iterable[Manifest | Mapping[str, Any]]) -> list[str]:
     if "VirtualService" in kinds:
         lines.append(
             "Needs Istio; the namespace label istio-injection=enabled adds sidecars."
+        )
+    if "ServiceMonitor" in kinds:
+        lines.append("Needs the Prometheus Operator (ServiceMonitor).")
+    elif any(_annotated(d) for d in docs):
+        lines.append(
+            "Needs a Prometheus that scrapes pods by their prometheus.io annotations."
         )
     for (namespace, name), keys in sorted(missing.items()):
         lines += textwrap.wrap(

@@ -24,18 +24,17 @@ from ._autoscaling import (
     ScaleTargetRef,
 )
 from ._meta import ObjectMeta
-from ._plan import Plan, Track
+from ._plan import Plan, Track, object_meta
 
-__all__ = ["MAX_REPLICAS", "MIN_REPLICAS", "PROMETHEUS", "hpa", "scaled_object"]
+__all__ = ["PROMETHEUS", "QUEUE_METRIC", "hpa", "scaled_object"]
 
-MIN_REPLICAS = 2
-MAX_REPLICAS = 20
 PROMETHEUS = "http://prometheus.monitoring:9090"
+QUEUE_METRIC = "deerflow_requests_pending"
+"""The app's gauge of requests waiting for a slot, which the queue trigger sums."""
 
 
 def _meta(plan: Plan, track: Track) -> ObjectMeta:
-    labels = {"app": "deerflow", "track": track.label, **(plan.labels or {})}
-    return ObjectMeta(name=track.name, namespace=plan.namespace, labels=labels)
+    return object_meta(plan, track.name, app="deerflow", track=track.label)
 
 
 def scaled_object(plan: Plan, track: Track) -> ScaledObject:
@@ -44,9 +43,9 @@ def scaled_object(plan: Plan, track: Track) -> ScaledObject:
     """
     # A gauge is summed, not rate()d; one track's pods only.
     query = (
-        f'sum(deerflow_requests_pending{{namespace="{plan.namespace}",'
-        f'pod=~"{track.name}-.*"}})'
+        f'sum({QUEUE_METRIC}{{namespace="{plan.namespace}",pod=~"{track.name}-.*"}})'
     )
+    low, high = plan.values.replicas.min, plan.values.replicas.max
     return ScaledObject(
         metadata=_meta(plan, track),
         spec=ScaledObjectSpec(
@@ -55,10 +54,12 @@ def scaled_object(plan: Plan, track: Track) -> ScaledObject:
             ),
             polling_interval=10,
             cooldown_period=300,
-            min_replica_count=MIN_REPLICAS,
-            max_replica_count=MAX_REPLICAS,
+            min_replica_count=low,
+            max_replica_count=high,
             fallback=Fallback(
-                failure_threshold=3, replicas=3, behavior="currentReplicasIfHigher"
+                failure_threshold=3,
+                replicas=min(max(low, 3), high),
+                behavior="currentReplicasIfHigher",
             ),
             advanced=AdvancedConfig(
                 restore_to_original_replica_count=False,
@@ -107,8 +108,8 @@ def hpa(plan: Plan, track: Track) -> HorizontalPodAutoscaler:
             scale_target_ref=CrossVersionObjectReference(
                 "Deployment", track.name, api_version="apps/v1"
             ),
-            min_replicas=MIN_REPLICAS,
-            max_replicas=MAX_REPLICAS,
+            min_replicas=plan.values.replicas.min,
+            max_replicas=plan.values.replicas.max,
             metrics=(utilization("cpu", 70), utilization("memory", 80)),
             behavior=HorizontalPodAutoscalerBehavior(
                 scale_up=HPAScalingRules(
