@@ -71,11 +71,14 @@ def test_docs_table_matches_the_code() -> None:
     """docs/telemetry.md lists every built-in price, its source and the date."""
     text = DOCS.read_text()
     assert PRICES_AS_OF in text
-    for model, (inp, out) in DEFAULT_PRICES.items():
+    for model, (inp, out, read, write) in DEFAULT_PRICES.items():
         row = next(
             line for line in text.splitlines() if line.startswith(f"| `{model}`")
         )
-        assert f"{inp:.2f}" in row and f"{out:.2f}" in row
+        cells = [c.strip() for c in row.split("|")[2:6]]
+        assert cells[:2] == [f"{inp:.2f}", f"{out:.2f}"], row
+        for cell, price in zip(cells[2:], (read, write), strict=True):
+            assert (cell == "-") if price is None else float(cell) == price, row
     for source in set(PRICE_SOURCES.values()):
         assert source in text
 

@@ -5,7 +5,9 @@ What callers get back: responses, usage, health.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
+
+from ._content.blocks import Block, TextBlock, ThinkingBlock, ToolUseBlock
 
 __all__ = [
     "BreakerState",
@@ -23,10 +25,30 @@ BreakerState = Literal["closed", "open", "half_open"]
 class Usage:
     """
     Token counts the provider reported for one call.
+
+    Attributes:
+        input_tokens: Every input token, cached ones included, on both protocols
+            (the OpenAI and OpenTelemetry convention; Anthropic's count is converted).
+        output_tokens: Generated tokens, reasoning included.
+        cache_read_input_tokens: The part of ``input_tokens`` read from the cache.
+        cache_creation_input_tokens: The part of ``input_tokens`` written to it.
+        reasoning_tokens: The part of ``output_tokens`` spent reasoning, when said.
     """
 
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_read_input_tokens + other.cache_read_input_tokens,
+            self.cache_creation_input_tokens + other.cache_creation_input_tokens,
+            self.reasoning_tokens + other.reasoning_tokens,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +57,7 @@ class ChatResponse:
     One completed chat call.
 
     Attributes:
-        text: The answer's text (all text blocks joined).
+        text: The answer's text (all text blocks joined; the JSON of structured output).
         model: The model id the serving provider reported.
         provider: The name of the provider that served the call.
         usage: Token counts.
@@ -43,8 +65,11 @@ class ChatResponse:
         attempts: Every HTTP attempt of the call, across providers.
         cost_usd: The price of the call in USD, or ``None`` for an unknown model.
         request_id: The provider's request id, when it sent one.
-        stop_reason: Why generation stopped, in the Anthropic vocabulary
-            (``end_turn``, ``max_tokens``, ``stop_sequence``, ``tool_use``, ...).
+        stop_reason: Why generation stopped, one vocabulary for both protocols:
+            ``end_turn``, ``max_tokens``, ``stop_sequence``, ``tool_use``, ``refusal``.
+        content: The answer's blocks: `TextBlock`, `ToolUseBlock`, `ThinkingBlock`.
+        parsed: With ``response_format``, the validated answer (a model instance, or
+            a dict for a schema or ``"json"``).
     """
 
     text: str
@@ -56,6 +81,33 @@ class ChatResponse:
     cost_usd: float | None = None
     request_id: str | None = None
     stop_reason: str | None = None
+    content: tuple[Block, ...] = ()
+    parsed: Any = None
+
+    @property
+    def tool_calls(self) -> list[ToolUseBlock]:
+        """
+        The tool calls of the answer, in order (``[]`` when none).
+        """
+        return [b for b in self.content if isinstance(b, ToolUseBlock)]
+
+    @property
+    def reasoning(self) -> str | None:
+        """
+        The reasoning text, when the provider returned any.
+        """
+        parts = [b.thinking for b in self.content if isinstance(b, ThinkingBlock)]
+        return "".join(parts) if any(parts) else None
+
+    def to_message(self) -> dict[str, Any]:
+        """
+        The answer as an assistant message, for the next turn of the conversation.
+
+        Its content is the answer's blocks, so tool calls keep their ids and an
+        Anthropic thinking block its signature; it encodes for either protocol.
+        """
+        content: list[Block] = list(self.content) or [TextBlock(self.text)]
+        return {"role": "assistant", "content": content}
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,14 @@ HolySheepError
 ├── APIError                         .status_code .provider .request_id .body
 │   ├── BadRequestError              400/422
 │   │   ├── ContextLengthError       the prompt is too long for the model
-│   │   └── ContentPolicyError       .reason, the provider's refusal
+│   │   ├── ContentPolicyError       .reason, the provider's refusal
+│   │   └── CapabilityError          no provider can take the call (status None)
 │   ├── AuthenticationError          401
 │   ├── PermissionDeniedError        403
 │   ├── NotFoundError                404
 │   ├── RateLimitError               429 or a local limit, .retry_after
-│   └── ServerError                  5xx
+│   ├── ServerError                  5xx
+│   └── OutputValidationError        an answer that does not match response_format, .raw
 ├── APIConnectionError               .provider (no status)
 │   ├── APITimeoutError
 │   └── StreamInterruptedError       .partial_text
@@ -38,12 +40,14 @@ __all__ = [
     "AllProvidersFailedError",
     "AuthenticationError",
     "BadRequestError",
+    "CapabilityError",
     "CircuitOpenError",
     "ConfigError",
     "ContentPolicyError",
     "ContextLengthError",
     "HolySheepError",
     "NotFoundError",
+    "OutputValidationError",
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
@@ -129,6 +133,30 @@ class ContentPolicyError(BadRequestError):
     def __init__(self, message: str, *, reason: str | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.reason = reason
+
+
+class CapabilityError(BadRequestError):
+    """
+    No configured provider has what the call needs (tools, images, structured output,
+    reasoning); raised before anything is sent, with ``status_code=None``.
+
+    .. versionadded:: 0.2.0
+    """
+
+
+class OutputValidationError(APIError):
+    """
+    The answer does not match the call's ``response_format``; ``.raw`` holds its text.
+
+    Treated as a retryable provider fault: retried, then failed over, and raised only
+    when every try gave an invalid answer.
+
+    .. versionadded:: 0.2.0
+    """
+
+    def __init__(self, message: str, *, raw: str = "", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.raw = raw
 
 
 class AuthenticationError(APIError):

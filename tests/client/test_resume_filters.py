@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import pytest
 
-from holysheep_client import StreamInterruptedError
+from holysheep_client import StreamInterruptedError, TextBlock
 from holysheep_client._client.resume import PrefixFilter, SkipFilter, resume_messages
-from holysheep_client._protocols import ChatRequestSpec
+from holysheep_client._client.spec import build_spec
+from holysheep_client._content.blocks import Message
 
 
 def test_the_prefill_drops_trailing_white_space() -> None:
     """The prefill is the text so far without its trailing white space, which is skipped."""
-    spec = ChatRequestSpec("m", [{"role": "user", "content": "q"}], 10)
+    spec = build_spec(
+        [{"role": "user", "content": "q"}],
+        model="m", max_tokens=10, temperature=None, stream=True, extra=None,
+    )  # fmt: skip
     prefill, skip = resume_messages(spec, "The quick ")
-    assert prefill.messages[-1] == {"role": "assistant", "content": "The quick"}
-    assert skip == " " and spec.messages == [{"role": "user", "content": "q"}]
+    last = prefill.conversation.messages[-1]
+    assert last == Message("assistant", (TextBlock("The quick"),))
+    assert skip == " " and len(spec.conversation.messages) == 1
 
 
 @pytest.mark.parametrize(

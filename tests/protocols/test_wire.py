@@ -17,13 +17,27 @@ from holysheep_client import (
     ContextLengthError,
     RateLimitError,
     ServerError,
+    TextDelta,
+    ToolUseBlock,
 )
-from holysheep_client._protocols import (
-    ANTHROPIC,
-    OPENAI,
-    ChatRequestSpec,
-    check_messages,
-)
+from holysheep_client._client.spec import build_spec
+from holysheep_client._content.normalize import normalize_messages
+from holysheep_client._content.request import ChatRequestSpec
+from holysheep_client._protocols import ANTHROPIC, OPENAI
+
+
+def spec(messages: object, max_tokens: int = 10, **kw: object) -> ChatRequestSpec:
+    """A checked request, as the client builds it."""
+    kw.setdefault("temperature", None)
+    kw.setdefault("stream", False)
+    kw.setdefault("extra", None)
+    return build_spec(messages, model="m", max_tokens=max_tokens, **kw)  # type: ignore[arg-type]
+
+
+def texts(events: list[object]) -> str:
+    """The text of a stream's events."""
+    return "".join(e.text for e in events if isinstance(e, TextDelta))
+
 
 MESSAGES = [
     {"role": "system", "content": "be brief"},
@@ -34,9 +48,7 @@ MESSAGES = [
 
 def test_anthropic_body_hoists_system_messages() -> None:
     """System messages become the Anthropic `system` field, joined, and leave `messages`."""
-    body = json.loads(
-        ANTHROPIC.chat_body(ChatRequestSpec("m", MESSAGES, 10, 0.5, True))
-    )
+    body = json.loads(ANTHROPIC.chat_body(spec(MESSAGES, temperature=0.5, stream=True)))
     assert body["system"] == "be brief\n\nbe kind"
     assert body["messages"] == [{"role": "user", "content": "hi"}]
     assert (
@@ -48,7 +60,7 @@ def test_anthropic_body_hoists_system_messages() -> None:
 
 def test_openai_body_keeps_system_and_asks_for_stream_usage() -> None:
     """OpenAI bodies keep system messages in place and request usage on streams."""
-    body = json.loads(OPENAI.chat_body(ChatRequestSpec("m", MESSAGES, 10, None, True)))
+    body = json.loads(OPENAI.chat_body(spec(MESSAGES, stream=True)))
     assert [m["role"] for m in body["messages"]] == ["system", "system", "user"]
     assert body["stream_options"] == {"include_usage": True}
     assert "temperature" not in body
@@ -74,7 +86,7 @@ def test_headers_carry_the_key_the_protocol_way() -> None:
 def test_bad_messages_raise_bad_request(messages: object) -> None:
     """Malformed messages raise BadRequestError locally, naming the problem."""
     with pytest.raises(BadRequestError, match="messages"):
-        check_messages(messages)
+        normalize_messages(messages)
 
 
 @pytest.mark.parametrize("proto", [ANTHROPIC, OPENAI], ids=["anthropic", "openai"])
@@ -95,14 +107,14 @@ def test_malformed_answers_raise_api_error(proto: object, body: bytes) -> None:
 
 
 def test_anthropic_answer_parses() -> None:
-    """Text blocks are joined; usage, stop reason and id are kept."""
+    """Text blocks are joined, tool calls kept as blocks; usage, stop reason and id too."""
     body = json.dumps(
         {
             "id": "msg_1",
             "model": "deepseek-v3.2",
             "content": [
                 {"type": "text", "text": "a"},
-                {"type": "tool_use"},
+                {"type": "tool_use", "id": "t1", "name": "f", "input": {"x": 1}},
                 {"type": "text", "text": "b"},
             ],
             "stop_reason": "end_turn",
@@ -110,12 +122,9 @@ def test_anthropic_answer_parses() -> None:
         }
     ).encode()
     parsed = ANTHROPIC.parse_chat(body, provider="p", request_id=None)
-    assert (parsed.text, parsed.model, parsed.input_tokens, parsed.output_tokens) == (
-        "ab",
-        "deepseek-v3.2",
-        3,
-        2,
-    )
+    assert (parsed.text, parsed.model) == ("ab", "deepseek-v3.2")
+    assert (parsed.usage.input_tokens, parsed.usage.output_tokens) == (3, 2)
+    assert parsed.content[1] == ToolUseBlock("t1", "f", {"x": 1})
     assert parsed.request_id == "msg_1" and parsed.stop_reason == "end_turn"
 
 
@@ -137,8 +146,8 @@ def test_openai_answer_maps_usage_and_finish_reason() -> None:
     parsed = OPENAI.parse_chat(body, provider="p", request_id="rid")
     assert (
         parsed.text,
-        parsed.input_tokens,
-        parsed.output_tokens,
+        parsed.usage.input_tokens,
+        parsed.usage.output_tokens,
         parsed.stop_reason,
     ) == ("hey", 4, 1, "max_tokens")
     assert parsed.request_id == "rid"
@@ -252,16 +261,16 @@ ANTHROPIC_SSE = (
 def test_anthropic_stream_decodes_across_any_chunking(size: int) -> None:
     """Deltas, usage, stop reason and the end marker survive any chunk boundaries."""
     dec = ANTHROPIC.stream_decoder(provider="p")
-    text = "".join(
-        d
+    events = [
+        e
         for i in range(0, len(ANTHROPIC_SSE), size)
-        for d in dec.feed(ANTHROPIC_SSE[i : i + size])
-    )
-    assert text == "Hello"
+        for e in dec.feed(ANTHROPIC_SSE[i : i + size])
+    ]
+    assert texts(events) == "Hello"
     assert (
         dec.model,
-        dec.input_tokens,
-        dec.output_tokens,
+        dec.usage.input_tokens,
+        dec.usage.output_tokens,
         dec.stop_reason,
         dec.ended,
     ) == ("deepseek-v3.2", 5, 2, "end_turn", True)
@@ -277,8 +286,13 @@ def test_openai_stream_decodes_usage_and_done() -> None:
         b"data: [DONE]\n\n"
     )
     dec = OPENAI.stream_decoder(provider="p")
-    assert dec.feed(raw) == ["Hi"]
-    assert (dec.stop_reason, dec.input_tokens, dec.output_tokens, dec.ended) == (
+    assert dec.feed(raw) == [TextDelta("Hi")]
+    assert (
+        dec.stop_reason,
+        dec.usage.input_tokens,
+        dec.usage.output_tokens,
+        dec.ended,
+    ) == (
         "end_turn",
         3,
         1,

@@ -8,14 +8,17 @@ from __future__ import annotations
 import pytest
 
 from holysheep_client import APITimeoutError, HedgingConfig, ServerError
+from holysheep_client._client.spec import build_spec
 from holysheep_client._observe.dispatch import HookDispatcher
-from holysheep_client._protocols import ChatRequestSpec
 from holysheep_client._resilience.budget import RetryBudget
 from holysheep_client._routing.failover import FailoverPlan, FailoverPolicy
 from holysheep_client._routing.hedging import HedgeRace, hedge_delay
 from holysheep_client.testing import FakeClock
 
-SPEC = ChatRequestSpec("m", [{"role": "user", "content": "x"}], 10)
+SPEC = build_spec(
+    [{"role": "user", "content": "x"}],
+    model="m", max_tokens=10, temperature=None, stream=False, extra=None,
+)  # fmt: skip
 
 
 def race(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from .._clock import SYSTEM_CLOCK
 from .._config import ClientConfig
+from .._content.blocks import Tool
 from .._models import ChatResponse
 from .._observe.hooks import ClientHook
 from .._protocols import ChatRequestSpec
@@ -22,7 +23,7 @@ from .async_race import read_body_async, send_async
 from .async_stream import AsyncChatStream
 from .base import BaseClient, Flavor
 from .call import Call
-from .spec import build_spec
+from .spec import ReasoningArg, ResponseFormatArg, ToolChoiceArg, build_spec
 
 if TYPE_CHECKING:
     import httpx2
@@ -102,37 +103,61 @@ class AsyncClient(BaseClient[AsyncTransport]):
 
     async def chat(
         self,
-        messages: Sequence[Mapping[str, Any]],
+        messages: Sequence[Any],
         *,
         model: str,
         max_tokens: int = 1024,
         temperature: float | None = None,
         route_key: str | None = None,
+        tools: Sequence[Tool | Mapping[str, Any]] | None = None,
+        tool_choice: ToolChoiceArg | None = None,
+        response_format: ResponseFormatArg | None = None,
+        stop: str | Sequence[str] | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        reasoning: ReasoningArg | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> ChatResponse:
         """
         Send one chat call, with retries, failover, hedging and the deadline.
 
         Args:
-            messages: OpenAI-style messages; ``system`` ones are hoisted for Anthropic.
+            messages: OpenAI-style or Anthropic-style dicts, or our blocks (`ToolResult`,
+                `r.to_message()`), mixed freely; system messages are hoisted for
+                Anthropic.
             model: A model id or an alias that providers' ``models`` maps translate.
             max_tokens: The most tokens to generate.
             temperature: Sampling temperature, or ``None`` for the provider's default.
             route_key: A sticky key: the same key draws the same primary provider.
-            extra: Extra JSON fields for the request body.
+            tools: `Tool` objects or either protocol's tool dicts.
+            tool_choice: ``"auto"``, ``"any"``, ``"none"`` or ``{"name": ...}`` (OpenAI's
+                ``"required"`` and ``{"type": "function", ...}`` are taken too).
+            response_format: A pydantic model class, a JSON-schema dict, or ``"json"``;
+                the answer is validated into ``r.parsed``.
+            stop: Stop sequences (each with a character that is not white space).
+            top_p: Nucleus sampling.
+            user: An end-user id for the provider's abuse monitoring.
+            reasoning: ``"low"``, ``"medium"``, ``"high"`` or a token budget.
+            extra: Raw JSON fields for the request body, sent as given, untranslated
+                (the escape hatch: they reach whichever protocol serves the call).
 
         Returns:
             The answer, with usage, cost, latency and the serving provider.
 
         Raises:
             BadRequestError: The arguments or the request were rejected (never retried).
+            CapabilityError: No configured provider can take what the call needs.
+            OutputValidationError: Every try answered output not matching
+                ``response_format`` (with one candidate provider).
             APITimeoutError: ``timeout.total`` expired.
             AllProvidersFailedError: Two or more providers were tried and all failed.
             HolySheepError: With one candidate provider, its own typed error.
         """
         spec = build_spec(
             messages, model=model, max_tokens=max_tokens, temperature=temperature,
-            stream=False, extra=extra,
+            stream=False, extra=extra, tools=tools, tool_choice=tool_choice,
+            response_format=response_format, stop=stop, top_p=top_p, user=user,
+            reasoning=reasoning,
         )  # fmt: skip
         with self._calling(spec, route_key) as call:
             walk = self._walk(call)
@@ -149,13 +174,20 @@ class AsyncClient(BaseClient[AsyncTransport]):
 
     def stream(
         self,
-        messages: Sequence[Mapping[str, Any]],
+        messages: Sequence[Any],
         *,
         model: str,
         max_tokens: int = 1024,
         temperature: float | None = None,
         route_key: str | None = None,
         resume: bool = False,
+        tools: Sequence[Tool | Mapping[str, Any]] | None = None,
+        tool_choice: ToolChoiceArg | None = None,
+        response_format: ResponseFormatArg | None = None,
+        stop: str | Sequence[str] | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        reasoning: ReasoningArg | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> AsyncChatStream:
         """
@@ -170,7 +202,9 @@ class AsyncClient(BaseClient[AsyncTransport]):
         """
         spec = build_spec(
             messages, model=model, max_tokens=max_tokens, temperature=temperature,
-            stream=True, extra=extra,
+            stream=True, extra=extra, tools=tools, tool_choice=tool_choice,
+            response_format=response_format, stop=stop, top_p=top_p, user=user,
+            reasoning=reasoning,
         )  # fmt: skip
         return AsyncChatStream(self, spec, route_key=route_key, resume=resume)
 

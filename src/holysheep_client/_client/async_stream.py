@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from .._content.events import StreamEvent, TextDelta
 from .._models import ChatResponse
 from .._protocols import ChatRequestSpec
 from .._types import AsyncTransport
@@ -27,8 +28,10 @@ class AsyncChatStream:
     """
     A streamed chat answer; use as ``async with client.stream(...) as s``.
 
-    ``text_stream`` yields text deltas as they arrive; `get_final_response` returns
-    the `ChatResponse` whose text is exactly the joined deltas. Before the first
+    ``events`` yields typed events as they arrive (`TextDelta`, `ToolUseStart`,
+    `ToolUseDelta`, `ToolUseEnd`, `ThinkingDelta`), ``text_stream`` the text alone;
+    `get_final_response` returns the `ChatResponse` whose text is exactly the joined
+    text deltas, with the tool calls. Before the first
     delta the stream retries, hedges and fails over like ``chat``; after it, a
     break raises `StreamInterruptedError`, or with ``resume=True`` continues on a
     healthy provider.
@@ -47,7 +50,7 @@ class AsyncChatStream:
         self._route_key = route_key
         self._resume = resume
         self._machine: StreamMachine | None = None
-        self._gen: AsyncIterator[str] | None = None
+        self._gen: AsyncIterator[StreamEvent] | None = None
         self._open: list[Segment] = []
 
     def __repr__(self) -> str:
@@ -74,13 +77,22 @@ class AsyncChatStream:
         await self._close_open()
 
     @property
-    def text_stream(self) -> AsyncIterator[str]:
+    def events(self) -> AsyncIterator[StreamEvent]:
         """
-        The text deltas, as they arrive (a single-use iterator).
+        The stream's typed events, as they arrive (a single-use iterator).
+
+        .. versionadded:: 0.2.0
         """
         if self._gen is None:
             self._gen = self._run()
         return self._gen
+
+    @property
+    def text_stream(self) -> AsyncIterator[str]:
+        """
+        The text deltas, as they arrive (the same single-use stream as ``events``).
+        """
+        return _texts(self.events)
 
     async def get_final_response(self) -> ChatResponse:
         """
@@ -89,14 +101,14 @@ class AsyncChatStream:
         Raises:
             StreamInterruptedError: The stream broke after its first delta.
         """
-        async for _ in self.text_stream:
+        async for _ in self.events:
             pass
         assert self._machine is not None and self._machine.final is not None
         return self._machine.final
 
     # -- the shell -------------------------------------------------------------------
 
-    async def _run(self) -> AsyncIterator[str]:
+    async def _run(self) -> AsyncIterator[StreamEvent]:
         client = self._client
         call = client._begin(self._spec, self._route_key, stream=True)
         m = self._machine = StreamMachine(client, call, resume=self._resume)
@@ -194,3 +206,9 @@ class AsyncChatStream:
     async def _close_open(self) -> None:
         while self._open:
             await self._discard(self._open[-1])
+
+
+async def _texts(events: AsyncIterator[StreamEvent]) -> AsyncIterator[str]:
+    async for event in events:
+        if isinstance(event, TextDelta):
+            yield event.text

@@ -16,8 +16,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from .._config import ClientConfig
+from .._content.schemas import OutputFormat
 from .._cost import PriceTable
-from .._models import ChatResponse, Health, Usage
+from .._models import ChatResponse, Health
 from .._observe.dispatch import HookDispatcher
 from .._observe.hooks import ClientHook
 from .._observe.log import logger
@@ -36,7 +37,7 @@ from .._transports.extensions import (
     EXT_RETRY_AFTER,
 )
 from .._types import AsyncTransport, Clock, SyncTransport
-from ..errors import APIError
+from ..errors import APIError, CapabilityError, OutputValidationError
 from .call import Call, CallRecord, Counters, abandoned, details, health_of
 
 if TYPE_CHECKING:
@@ -135,6 +136,24 @@ class BaseClient(Generic[S]):
     def _begin(
         self, spec: ChatRequestSpec, route_key: str | None, *, stream: bool = False
     ) -> Call:
+        """
+        Start a call: its deadline, its hooks' scope, and its providers.
+
+        Raises:
+            CapabilityError: No provider can take the call (nothing is sent).
+        """
+        needs = spec.needs
+        eligible = None
+        if needs:
+            eligible = {
+                n for n, p in self._providers.items() if needs <= p.capabilities
+            }
+            if not eligible:
+                missing = ", ".join(sorted(needs))
+                raise CapabilityError(
+                    f"no configured provider can take this call: it needs {missing}"
+                )
+        plan = self._router.plan(route_key, eligible=eligible)
         started = self._clock.monotonic()
         total = self._config.timeout.total
         scope = self._hooks.call("chat", spec.model, spec.messages, stream=stream)
@@ -142,7 +161,7 @@ class BaseClient(Generic[S]):
             spec=spec,
             started=started,
             deadline=None if total is None else started + total,
-            plan=self._router.plan(route_key),
+            plan=plan,
             scope=scope,
             record=CallRecord(),
             stream=stream,
@@ -254,7 +273,9 @@ class BaseClient(Generic[S]):
             "POST",
             provider.base_url + proto.chat_path(),
             headers=proto.headers(provider.secret().get_secret_value()),
-            content=proto.chat_body(sent),
+            content=proto.chat_body(
+                sent, cache="prompt_cache" in provider.capabilities
+            ),
             extensions=ext,
         )
         return request, model
@@ -308,34 +329,60 @@ class BaseClient(Generic[S]):
         body: bytes,
     ) -> ChatResponse:
         """
-        The `ChatResponse` of a hop's answer, priced and counted.
+        The `ChatResponse` of a hop's answer, priced, checked and counted.
 
         Raises:
             APIError: An error status, or a body that is not a chat answer.
+            OutputValidationError: An answer that does not match ``response_format``
+                (the provider answered, but not as asked: a provider fault).
         """
         if response.status_code >= 300:
             raise self._error(name, response, body)
+        output = call.spec.output
         parsed = self._protocols[name].parse_chat(
-            body, provider=name, request_id=_request_id(response)
+            body, provider=name, request_id=_request_id(response), output=output
         )
-        return self._response(call, name, sent_model, parsed)
+        value = None if output is None else self._checked(name, output, parsed.text)
+        return self._response(call, name, sent_model, parsed, value)
+
+    def _checked(self, name: str, output: OutputFormat, text: str) -> Any:
+        """The answer parsed against ``output``, or `OutputValidationError`."""
+        try:
+            return output.parse(text)
+        except ValueError as exc:
+            # The reason names a field or a JSON error; never the text itself.
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise OutputValidationError(
+                f"provider {name!r} answered with output that does not match"
+                f" response_format ({reason})",
+                status_code=200,
+                provider=name,
+                raw=text,
+            ) from None
 
     def _response(
-        self, call: Call, name: str, sent_model: str, parsed: ParsedChat
+        self,
+        call: Call,
+        name: str,
+        sent_model: str,
+        parsed: ParsedChat,
+        value: Any = None,
     ) -> ChatResponse:
         latency = self._clock.monotonic() - call.started
-        cost = self._prices.cost(sent_model, parsed.input_tokens, parsed.output_tokens)
+        cost = self._prices.cost(sent_model, parsed.usage)
         self._counters.count(name, ok=True, cost=cost, latency=latency)
         return ChatResponse(
             text=parsed.text,
             model=parsed.model,
             provider=name,
-            usage=Usage(parsed.input_tokens, parsed.output_tokens),
+            usage=parsed.usage,
             latency_ms=latency * 1000.0,
             attempts=max(call.record.attempts, 1),
             cost_usd=cost,
             request_id=parsed.request_id,
             stop_reason=parsed.stop_reason,
+            content=parsed.content,
+            parsed=value,
         )
 
     def _models(self, name: str, response: httpx2.Response, body: bytes) -> list[str]:

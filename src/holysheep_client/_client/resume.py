@@ -29,8 +29,8 @@ def resume_messages(spec: ChatRequestSpec, partial: str) -> tuple[ChatRequestSpe
         dropped from the continuation).
     """
     prefill = partial.rstrip()
-    messages = [*spec.messages, {"role": "assistant", "content": prefill}]
-    return replace(spec, messages=messages), partial[len(prefill) :]
+    conversation = spec.conversation.with_prefill(prefill)
+    return replace(spec, conversation=conversation), partial[len(prefill) :]
 
 
 class SkipFilter:

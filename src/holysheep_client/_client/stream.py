@@ -13,10 +13,12 @@ unless it was resumed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from .._models import ChatResponse, Usage
+from .._content.blocks import TextBlock
+from .._content.events import StreamEvent, TextDelta, ThinkingDelta
+from .._models import ChatResponse
 from .._observe.details import RouteDecision
 from .._protocols import ChatRequestSpec, StreamDecoder
 from .._transports.extensions import EXT_FIRST_BY
@@ -75,7 +77,7 @@ class Segment:
         decoder: The protocol's stream decoder.
         request_id: The provider's request id.
         first_by: Its first event is due by this time (``first_token``).
-        pending: Deltas decoded and not yet given to the caller.
+        pending: Events decoded and not yet given to the caller.
         started: It sent its first event.
         done: It ended well (end marker or finish reason).
         filter: Keeps a resumed continuation seamless.
@@ -88,7 +90,7 @@ class Segment:
     decoder: StreamDecoder
     request_id: str | None = None
     first_by: float | None = None
-    pending: list[str] = field(default_factory=list)
+    pending: list[StreamEvent] = field(default_factory=list)
     started: bool = False
     done: bool = False
     filter: SkipFilter | PrefixFilter | None = None
@@ -110,6 +112,7 @@ class StreamMachine:
         self._resume = resume
         self._idle = client.config.timeout.stream_idle
         self.delivered: list[str] = []
+        self.tooled = False  # a tool-call event reached the caller
         self.segments: list[Segment] = []
         self.ttft: float | None = None
         self.final: ChatResponse | None = None
@@ -137,7 +140,9 @@ class StreamMachine:
             sent_model=sent_model,
             response=response,
             body=body,
-            decoder=self._client._protocols[name].stream_decoder(provider=name),
+            decoder=self._client._protocols[name].stream_decoder(
+                provider=name, output=self.call.spec.output
+            ),
             request_id=h.get("request-id") or h.get("x-request-id"),
             first_by=request.extensions.get(EXT_FIRST_BY),
             filter=flt,
@@ -154,7 +159,7 @@ class StreamMachine:
 
     def feed(self, seg: Segment, chunk: bytes) -> None:
         """
-        Decode a chunk of ``seg``; its deltas wait in ``seg.pending``.
+        Decode a chunk of ``seg``; its events wait in ``seg.pending``.
 
         Raises:
             APIConnectionError: A malformed event (the breaker counts a failure).
@@ -162,17 +167,20 @@ class StreamMachine:
             StreamInterruptedError: A restarted answer differs from the delivered text.
         """
         try:
-            deltas = seg.decoder.feed(chunk)
+            events = seg.decoder.feed(chunk)
         except Exception:
             seg.body.settle(False)
             raise
-        if deltas:
+        if events:
             seg.started = True
             flt = seg.filter
-            for delta in deltas:
-                text = flt.feed(delta) if flt is not None else delta
-                if text:
-                    seg.pending.append(text)
+            for event in events:
+                if flt is not None and isinstance(event, TextDelta):
+                    text = flt.feed(event.text)
+                    if text:
+                        seg.pending.append(TextDelta(text))
+                else:
+                    seg.pending.append(event)
         if seg.decoder.ended:
             self._ended(seg)
 
@@ -210,9 +218,9 @@ class StreamMachine:
         """
         self.segments.append(seg)
 
-    def take(self, seg: Segment) -> list[str]:
+    def take(self, seg: Segment) -> list[StreamEvent]:
         """
-        The deltas of ``seg`` to give the caller now.
+        The events of ``seg`` to give the caller now.
         """
         out = seg.pending
         if not out:
@@ -220,7 +228,11 @@ class StreamMachine:
         seg.pending = []
         if self.ttft is None:
             self.ttft = self._client._clock.monotonic() - self.call.started
-        self.delivered.extend(out)
+        for event in out:
+            if isinstance(event, TextDelta):
+                self.delivered.append(event.text)
+            elif not isinstance(event, ThinkingDelta):
+                self.tooled = True
         return out
 
     # -- breaks ----------------------------------------------------------------------
@@ -238,7 +250,8 @@ class StreamMachine:
         partial = "".join(self.delivered)
         if isinstance(error, StreamInterruptedError):
             raise error
-        if not self._resume:
+        if not self._resume or self.tooled or seg.decoder.in_tool_call:
+            # A prefill can only carry text: a tool call cannot be continued.
             raise StreamInterruptedError(
                 f"the stream from provider {seg.provider!r} broke after"
                 f" {len(partial)} characters ({type(error).__name__})",
@@ -286,7 +299,11 @@ class StreamMachine:
 
     def finish(self) -> ChatResponse:
         """
-        The whole answer, priced over every segment, and counted.
+        The whole answer, priced over every segment, checked, and counted.
+
+        Raises:
+            OutputValidationError: With ``response_format``, an answer that does not
+                match it (the caller has seen the text: it cannot be asked again).
         """
         client = self._client
         last = self.segments[-1]
@@ -294,21 +311,27 @@ class StreamMachine:
         cost: float | None = 0.0
         out_tokens = 0
         for seg in self.segments:
-            d = seg.decoder
-            out_tokens += d.output_tokens
-            c = client._prices.cost(seg.sent_model, d.input_tokens, d.output_tokens)
+            u = seg.decoder.usage
+            out_tokens += u.output_tokens
+            c = client._prices.cost(seg.sent_model, u)
             cost = None if c is None or cost is None else cost + c
+        text = "".join(self.delivered)
+        content = dec.content if len(self.segments) == 1 else (TextBlock(text),)
+        output = self.call.spec.output
+        value = None if output is None else client._checked(last.provider, output, text)
         latency = client._clock.monotonic() - self.call.started
         client._counters.count(last.provider, ok=True, cost=cost)
         self.final = ChatResponse(
-            text="".join(self.delivered),
+            text=text,
             model=dec.model or last.sent_model,
             provider=last.provider,
-            usage=Usage(dec.input_tokens, out_tokens),
+            usage=replace(dec.usage, output_tokens=out_tokens),
             latency_ms=latency * 1000.0,
             attempts=max(self.call.record.attempts, 1),
             cost_usd=cost,
             request_id=last.request_id,
             stop_reason=dec.stop_reason,
+            content=content,
+            parsed=value,
         )
         return self.final

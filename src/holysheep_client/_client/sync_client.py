@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from .._clock import SYSTEM_CLOCK
 from .._config import ClientConfig
+from .._content.blocks import Tool
 from .._models import ChatResponse
 from .._observe.hooks import ClientHook
 from .._protocols import ChatRequestSpec
@@ -26,7 +27,7 @@ from .._types import Clock, SyncTransport
 from ..errors import NotFoundError
 from .base import BaseClient, Flavor
 from .call import Call
-from .spec import build_spec
+from .spec import ReasoningArg, ResponseFormatArg, ToolChoiceArg, build_spec
 from .sync_race import read_body_sync, send_sync
 from .sync_stream import ChatStream
 
@@ -115,12 +116,19 @@ class Client(BaseClient[SyncTransport]):
 
     def chat(
         self,
-        messages: Sequence[Mapping[str, Any]],
+        messages: Sequence[Any],
         *,
         model: str,
         max_tokens: int = 1024,
         temperature: float | None = None,
         route_key: str | None = None,
+        tools: Sequence[Tool | Mapping[str, Any]] | None = None,
+        tool_choice: ToolChoiceArg | None = None,
+        response_format: ResponseFormatArg | None = None,
+        stop: str | Sequence[str] | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        reasoning: ReasoningArg | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> ChatResponse:
         """
@@ -128,7 +136,9 @@ class Client(BaseClient[SyncTransport]):
         """
         spec = build_spec(
             messages, model=model, max_tokens=max_tokens, temperature=temperature,
-            stream=False, extra=extra,
+            stream=False, extra=extra, tools=tools, tool_choice=tool_choice,
+            response_format=response_format, stop=stop, top_p=top_p, user=user,
+            reasoning=reasoning,
         )  # fmt: skip
         with self._calling(spec, route_key) as call:
             walk = self._walk(call)
@@ -147,13 +157,20 @@ class Client(BaseClient[SyncTransport]):
 
     def stream(
         self,
-        messages: Sequence[Mapping[str, Any]],
+        messages: Sequence[Any],
         *,
         model: str,
         max_tokens: int = 1024,
         temperature: float | None = None,
         route_key: str | None = None,
         resume: bool = False,
+        tools: Sequence[Tool | Mapping[str, Any]] | None = None,
+        tool_choice: ToolChoiceArg | None = None,
+        response_format: ResponseFormatArg | None = None,
+        stop: str | Sequence[str] | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        reasoning: ReasoningArg | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> ChatStream:
         """
@@ -161,7 +178,9 @@ class Client(BaseClient[SyncTransport]):
         """
         spec = build_spec(
             messages, model=model, max_tokens=max_tokens, temperature=temperature,
-            stream=True, extra=extra,
+            stream=True, extra=extra, tools=tools, tool_choice=tool_choice,
+            response_format=response_format, stop=stop, top_p=top_p, user=user,
+            reasoning=reasoning,
         )  # fmt: skip
         return ChatStream(
             self, spec, route_key=route_key, resume=resume, workers=self._workers

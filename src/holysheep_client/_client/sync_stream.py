@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from .._content.events import StreamEvent, TextDelta
 from .._models import ChatResponse
 from .._protocols import ChatRequestSpec
 from .._transports.deadline import Abort
@@ -50,7 +51,7 @@ class ChatStream:
         self._route_key = route_key
         self._resume = resume
         self._machine: StreamMachine | None = None
-        self._gen: Iterator[str] | None = None
+        self._gen: Iterator[StreamEvent] | None = None
         self._open: list[Segment] = []
         self._lock = threading.Lock()  # hedge losers are discarded from workers
 
@@ -78,13 +79,22 @@ class ChatStream:
         self._close_open()
 
     @property
-    def text_stream(self) -> Iterator[str]:
+    def events(self) -> Iterator[StreamEvent]:
         """
-        The text deltas, as they arrive (a single-use iterator).
+        The stream's typed events, as they arrive (a single-use iterator).
+
+        .. versionadded:: 0.2.0
         """
         if self._gen is None:
             self._gen = self._run()
         return self._gen
+
+    @property
+    def text_stream(self) -> Iterator[str]:
+        """
+        The text deltas, as they arrive (the same single-use stream as ``events``).
+        """
+        return (e.text for e in self.events if isinstance(e, TextDelta))
 
     def get_final_response(self) -> ChatResponse:
         """
@@ -93,14 +103,14 @@ class ChatStream:
         Raises:
             StreamInterruptedError: The stream broke after its first delta.
         """
-        for _ in self.text_stream:
+        for _ in self.events:
             pass
         assert self._machine is not None and self._machine.final is not None
         return self._machine.final
 
     # -- the shell -------------------------------------------------------------------
 
-    def _run(self) -> Iterator[str]:
+    def _run(self) -> Iterator[StreamEvent]:
         client = self._client
         call = client._begin(self._spec, self._route_key, stream=True)
         m = self._machine = StreamMachine(client, call, resume=self._resume)

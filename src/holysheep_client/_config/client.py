@@ -31,10 +31,18 @@ __all__ = ["ClientConfig", "ModelPrice"]
 class ModelPrice(ConfigModel):
     """
     USD per million tokens for one model.
+
+    Attributes:
+        input: Input tokens (those not read from or written to a cache).
+        output: Output tokens.
+        cache_read: Input tokens read from the prompt cache (``None``: the input price).
+        cache_write: Input tokens written to the prompt cache (``None``: the input price).
     """
 
     input: float = Field(ge=0)
     output: float = Field(ge=0)
+    cache_read: float | None = Field(None, ge=0)
+    cache_write: float | None = Field(None, ge=0)
 
 
 class ClientConfig(ConfigModel):
@@ -171,4 +179,6 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, frozenset | set):
+        return sorted(_plain(v) for v in value)
     return value

@@ -21,7 +21,13 @@ from ..errors import ConfigError
 from .base import NAME_PATTERN, ConfigModel
 from .environ import environ_for
 
-__all__ = ["ProviderConfig"]
+__all__ = ["CAPABILITIES", "Capability", "ProviderConfig"]
+
+Capability = Literal["tools", "images", "json_schema", "reasoning", "prompt_cache"]
+#: Every capability a provider may have (the default of `ProviderConfig.capabilities`).
+CAPABILITIES: frozenset[Capability] = frozenset(
+    {"tools", "images", "json_schema", "reasoning", "prompt_cache"}
+)
 
 
 class ProviderConfig(ConfigModel):
@@ -37,6 +43,10 @@ class ProviderConfig(ConfigModel):
         weight: Relative share of primary traffic, >= 0.
         models: Alias -> this provider's model id.
         allow_insecure_http: Permit ``http://`` to a host that is not loopback.
+        capabilities: What the provider can take: ``tools``, ``images``,
+            ``json_schema`` (structured output), ``reasoning``, ``prompt_cache``
+            (all by default). A call that needs one is routed only to providers
+            that have it; without ``prompt_cache``, cache breakpoints are not sent.
     """
 
     name: str
@@ -47,6 +57,7 @@ class ProviderConfig(ConfigModel):
     weight: float = Field(100.0, ge=0)
     models: dict[str, str] = Field(default_factory=dict)
     allow_insecure_http: bool = False
+    capabilities: frozenset[Capability] = CAPABILITIES
 
     _key: SecretStr = PrivateAttr(default=SecretStr(""))
 

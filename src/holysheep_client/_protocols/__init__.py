@@ -1,16 +1,11 @@
 """
-Wire protocols: Anthropic Messages and OpenAI chat completions.
+Wire protocols: Anthropic Messages and OpenAI chat completions, encoding and decoding
+one conversation model (`holysheep_client._content`).
 """
 
 from __future__ import annotations
 
-from ._base import (
-    ChatRequestSpec,
-    ParsedChat,
-    StreamDecoder,
-    WireProtocol,
-    check_messages,
-)
+from ._base import ChatRequestSpec, ParsedChat, StreamDecoder, WireProtocol
 from .anthropic_messages import ANTHROPIC
 from .openai_chat import OPENAI
 
@@ -21,7 +16,6 @@ __all__ = [
     "ParsedChat",
     "StreamDecoder",
     "WireProtocol",
-    "check_messages",
     "protocol_for",
 ]
 

@@ -1,42 +1,47 @@
 """
-What both wire protocols share: message checks, SSE framing, the parsed shapes.
+What both wire protocols share: the parsed shapes, the adapter protocol, SSE framing,
+JSON bodies, and the building of an answer's blocks from a stream.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..errors import APIConnectionError, APIError, BadRequestError
+from .._content.blocks import Block, TextBlock, ThinkingBlock, ToolUseBlock
+from .._content.events import (
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolUseDelta,
+    ToolUseEnd,
+    ToolUseStart,
+)
+from .._content.request import ChatRequestSpec
+from .._content.schemas import OutputFormat
+from .._models import Usage
+from ..errors import APIConnectionError, APIError
 
 __all__ = [
+    "STOP_REASONS",
+    "AnswerBuilder",
     "ChatRequestSpec",
     "ParsedChat",
     "SSEDecoder",
     "StreamDecoder",
     "WireProtocol",
-    "check_messages",
     "json_body",
-    "text_of",
+    "malformed",
+    "not_an_answer",
+    "token_count",
 ]
 
-_ROLES = frozenset({"system", "user", "assistant"})
-
-
-@dataclass(frozen=True, slots=True)
-class ChatRequestSpec:
-    """
-    One chat request, protocol-neutral, as the client hands it to an adapter.
-    """
-
-    model: str
-    messages: Sequence[Mapping[str, Any]]
-    max_tokens: int
-    temperature: float | None = None
-    stream: bool = False
-    extra: Mapping[str, Any] | None = None
+#: The one stop-reason vocabulary of `ChatResponse`, for both protocols.
+STOP_REASONS = frozenset(
+    {"end_turn", "max_tokens", "stop_sequence", "tool_use", "refusal"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,31 +50,46 @@ class ParsedChat:
     A non-streamed answer, parsed.
     """
 
-    text: str
+    content: tuple[Block, ...]
     model: str
-    input_tokens: int
-    output_tokens: int
+    usage: Usage
     stop_reason: str | None
     request_id: str | None
+
+    @property
+    def text(self) -> str:
+        """
+        The text blocks, joined.
+        """
+        return "".join(b.text for b in self.content if isinstance(b, TextBlock))
 
 
 class StreamDecoder(Protocol):
     """
     Incremental decoder of one protocol's SSE stream.
 
-    ``feed`` returns the text deltas found in a chunk; metadata accumulates on the
-    decoder (``model``, ``input_tokens``, ``output_tokens``, ``stop_reason``), and
-    ``ended`` turns true when the end marker arrives.
+    ``feed`` returns the events found in a chunk; the answer accumulates on the
+    decoder (``content``, ``model``, ``usage``, ``stop_reason``), and ``ended`` turns
+    true when the end marker arrives.
     """
 
     model: str | None
-    input_tokens: int
-    output_tokens: int
+    usage: Usage
     stop_reason: str | None
     ended: bool
 
-    def feed(self, chunk: bytes) -> list[str]:
-        """Decode a chunk of bytes; returns the text deltas in it."""
+    def feed(self, chunk: bytes) -> list[StreamEvent]:
+        """Decode a chunk of bytes; returns the events in it."""
+        ...
+
+    @property
+    def content(self) -> tuple[Block, ...]:
+        """The blocks of the answer so far (complete tool calls only)."""
+        ...
+
+    @property
+    def in_tool_call(self) -> bool:
+        """Whether a tool call has started and not ended."""
         ...
 
 
@@ -88,12 +108,17 @@ class WireProtocol(Protocol):
         """Auth and protocol headers."""
         ...
 
-    def chat_body(self, spec: ChatRequestSpec) -> bytes:
-        """The JSON body of a chat call."""
+    def chat_body(self, spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
+        """The JSON body of a chat call (``cache``: keep cache breakpoints)."""
         ...
 
     def parse_chat(
-        self, body: bytes, *, provider: str, request_id: str | None
+        self,
+        body: bytes,
+        *,
+        provider: str,
+        request_id: str | None,
+        output: OutputFormat | None = None,
     ) -> ParsedChat:
         """Parse a 2xx chat answer."""
         ...
@@ -110,61 +135,15 @@ class WireProtocol(Protocol):
         """Turn an error answer into the typed error."""
         ...
 
-    def stream_decoder(self, *, provider: str) -> StreamDecoder:
+    def stream_decoder(
+        self, *, provider: str, output: OutputFormat | None = None
+    ) -> StreamDecoder:
         """A fresh decoder for one stream."""
         ...
 
     def parse_models(self, body: bytes, *, provider: str) -> list[str]:
         """The model ids of a models listing."""
         ...
-
-
-def check_messages(messages: object) -> list[Mapping[str, Any]]:
-    """
-    Validate chat messages (OpenAI style: ``{"role", "content"}``).
-
-    Raises:
-        BadRequestError: Naming the first bad message and what is wrong with it.
-    """
-    if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
-        raise BadRequestError(
-            "messages: expected a list of {'role', 'content'} mappings"
-        )
-    if not messages:
-        raise BadRequestError("messages: expected at least one message, found none")
-    out: list[Mapping[str, Any]] = []
-    for i, m in enumerate(messages):
-        if not isinstance(m, Mapping):
-            raise BadRequestError(f"messages[{i}]: expected a mapping")
-        role = m.get("role")
-        if role not in _ROLES:
-            raise BadRequestError(
-                f"messages[{i}].role: expected 'system', 'user' or 'assistant'"
-            )
-        content = m.get("content")
-        if not isinstance(content, str | list):
-            raise BadRequestError(
-                f"messages[{i}].content: expected a string or a list of content blocks"
-            )
-        out.append(m)
-    if all(m["role"] == "system" for m in out):
-        raise BadRequestError(
-            "messages: expected a user message besides the system ones"
-        )
-    return out
-
-
-def text_of(content: str | list[Any]) -> str:
-    """
-    The text of a message content (a string, or text blocks joined).
-    """
-    if isinstance(content, str):
-        return content
-    return "".join(
-        b.get("text", "")
-        for b in content
-        if isinstance(b, Mapping) and b.get("type") == "text"
-    )
 
 
 def json_body(body: bytes, *, provider: str, status: int = 200) -> Any:
@@ -182,6 +161,34 @@ def json_body(body: bytes, *, provider: str, status: int = 200) -> Any:
             status_code=status,
             provider=provider,
         ) from None
+
+
+def not_an_answer(provider: str, request_id: str | None, what: str) -> APIError:
+    """
+    The error for a 2xx body that is JSON but not a chat answer.
+    """
+    return APIError(
+        f"provider {provider!r} answered 200 with a body that is not {what}",
+        status_code=200,
+        provider=provider,
+        request_id=request_id,
+    )
+
+
+def token_count(value: object) -> int:
+    """
+    A token count from a usage field: a non-negative integer, 0 when absent.
+
+    Raises:
+        ValueError: It is not a whole number.
+    """
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("a token count is not a number")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("a token count is not a whole number")
+    return max(int(value), 0)
 
 
 class SSEDecoder:
@@ -234,3 +241,119 @@ def malformed(provider: str, what: str) -> APIConnectionError:
         f"provider {provider!r} sent a malformed stream event ({what})",
         provider=provider,
     )
+
+
+class AnswerBuilder:
+    """
+    The blocks of a streamed answer, built from its pieces as they come, and the
+    events the caller sees for them.
+
+    Structured output on the Anthropic protocol arrives as the input of a forced
+    tool: ``output_tool`` names it, and its JSON comes out as text.
+
+    Args:
+        provider: The provider's name, for errors.
+        output_tool: The forced tool that carries structured output, if any.
+    """
+
+    __slots__ = ("_blocks", "_open", "_output_tool", "_provider", "_text", "_thinking")
+
+    def __init__(self, provider: str, output_tool: str | None = None) -> None:
+        self._provider = provider
+        self._output_tool = output_tool
+        self._blocks: list[Block] = []
+        self._text: list[str] = []
+        self._thinking: list[str] = []
+        self._open: dict[Any, tuple[int, str, str, list[str]]] = {}
+
+    def _flush(self) -> None:
+        if self._thinking:
+            self._blocks.append(ThinkingBlock("".join(self._thinking)))
+            self._thinking = []
+        if self._text:
+            self._blocks.append(TextBlock("".join(self._text)))
+            self._text = []
+
+    def text(self, piece: str) -> list[StreamEvent]:
+        """A piece of text."""
+        if self._thinking:
+            self._flush()
+        self._text.append(piece)
+        return [TextDelta(piece)]
+
+    def thinking(self, piece: str) -> list[StreamEvent]:
+        """A piece of reasoning."""
+        if self._text:
+            self._flush()
+        self._thinking.append(piece)
+        return [ThinkingDelta(piece)]
+
+    def signed(self, block: ThinkingBlock) -> None:
+        """A whole Anthropic thinking block, with its signature, once it ended."""
+        self._thinking = []
+        self._blocks.append(block)
+
+    def tool_start(self, key: Any, tool_id: str, name: str) -> list[StreamEvent]:
+        """A tool call begins (``key`` is the protocol's index for it)."""
+        self._flush()
+        if name == self._output_tool:
+            self._open[key] = (-1, tool_id, name, [])
+            return []
+        index = len(self._blocks) + len(
+            [k for k in self._open if self._open[k][0] >= 0]
+        )
+        self._open[key] = (index, tool_id, name, [])
+        return [ToolUseStart(index, tool_id, name)]
+
+    def tool_json(self, key: Any, partial: str) -> list[StreamEvent]:
+        """A fragment of a tool call's JSON input."""
+        entry = self._open.get(key)
+        if entry is None:
+            raise malformed(self._provider, "tool input for no tool call")
+        entry[3].append(partial)
+        if entry[0] < 0:
+            return self.text(partial) if partial else []
+        return [ToolUseDelta(entry[0], partial)] if partial else []
+
+    def tool_end(self, key: Any) -> list[StreamEvent]:
+        """A tool call is complete: parse its input."""
+        entry = self._open.pop(key, None)
+        if entry is None:
+            return []
+        index, tool_id, name, parts = entry
+        if index < 0:
+            return []
+        raw = "".join(parts) or "{}"
+        try:
+            args = json.loads(raw)
+        except ValueError:
+            raise malformed(
+                self._provider, f"tool {name!r} input is not JSON"
+            ) from None
+        if not isinstance(args, Mapping):
+            raise malformed(self._provider, f"tool {name!r} input is not an object")
+        block = ToolUseBlock(tool_id, name, dict(args))
+        self._blocks.append(block)
+        return [ToolUseEnd(index, block)]
+
+    def end_all(self) -> list[StreamEvent]:
+        """End every tool call still open (the protocol has no per-call end)."""
+        out: list[StreamEvent] = []
+        for key in list(self._open):
+            out += self.tool_end(key)
+        return out
+
+    @property
+    def in_tool_call(self) -> bool:
+        """Whether a tool call has started and not ended."""
+        return any(entry[0] >= 0 for entry in self._open.values())
+
+    @property
+    def content(self) -> tuple[Block, ...]:
+        """The blocks so far, pending text and reasoning included."""
+        tail: list[Block] = []
+        if self._thinking:
+            tail.append(ThinkingBlock("".join(self._thinking)))
+        if self._text:
+            tail.append(TextBlock("".join(self._text)))
+        return (*self._blocks, *tail)

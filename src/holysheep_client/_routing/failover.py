@@ -38,6 +38,7 @@ from ..errors import (
     ContextLengthError,
     HolySheepError,
     NotFoundError,
+    OutputValidationError,
     PermissionDeniedError,
     RateLimitError,
     ServerError,
@@ -62,12 +63,15 @@ class FailoverPolicy:
         retry_on_status: Statuses that are a provider's failure (fail over).
         models: Provider name -> the aliases its ``models`` map names.
         total: ``timeout.total``, for the message of an expired deadline.
+        max_attempts: Tries per provider of a hop whose answer came but was unusable
+            (`OutputValidationError`): the retry layer cannot see those.
     """
 
     context_fallbacks: Mapping[str, str] = field(default_factory=dict)
     retry_on_status: frozenset[int] = frozenset()
     models: Mapping[str, frozenset[str]] = field(default_factory=dict)
     total: float | None = None
+    max_attempts: int = 1
 
     @classmethod
     def from_config(cls, config: ClientConfig) -> FailoverPolicy:
@@ -79,6 +83,7 @@ class FailoverPolicy:
             retry_on_status=frozenset(config.retry.retry_on_status),
             models={p.name: frozenset(p.models) for p in config.providers},
             total=config.timeout.total,
+            max_attempts=config.retry.max_attempts,
         )
 
     def timeout_error(self, provider: str | None) -> APITimeoutError:
@@ -115,6 +120,7 @@ def verdict(
     if isinstance(
         error,
         APIConnectionError
+        | OutputValidationError
         | CircuitOpenError
         | AuthenticationError
         | PermissionDeniedError
@@ -154,6 +160,7 @@ class FailoverPlan:
         "_clock",
         "_deadline",
         "_fallback_used",
+        "_faults",
         "_hooks",
         "_i",
         "_names",
@@ -180,6 +187,7 @@ class FailoverPlan:
         self._i = 0
         self._deadline = deadline
         self._fallback_used = False
+        self._faults: dict[str, int] = {}
         self._clock = clock
         self._hooks = hooks
         self._on_failure = on_failure
@@ -240,6 +248,12 @@ class FailoverPlan:
         what = verdict(error, self.spec.model, self.policy)
         if what == "raise" or (what == "context_fallback" and self._fallback_used):
             raise error
+        if isinstance(error, OutputValidationError):
+            # The provider answered, but not as asked: ask it again, then move on.
+            tries = self._faults[name] = self._faults.get(name, 0) + 1
+            if tries < self.policy.max_attempts:
+                self._names.insert(self._i, name)
+                return
         self.errors.append(error)
         if what == "context_fallback":
             self._fallback_used = True

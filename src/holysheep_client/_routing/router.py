@@ -8,7 +8,7 @@ import hashlib
 import math
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from .._clock import SYSTEM_CLOCK
 from .._config import MigrationConfig
@@ -143,21 +143,30 @@ class WeightedRouter:
             weights[mig.source] = 100.0 - target
         return weights
 
-    def plan(self, route_key: str | None = None) -> list[str]:
+    def plan(
+        self, route_key: str | None = None, *, eligible: Collection[str] | None = None
+    ) -> list[str]:
         """
         The providers to try for one call: the primary first, then failover order.
 
         The primary is drawn by weight (deterministically from ``route_key`` when
         given); the rest follow by weight, highest first, weight 0 included.
+
+        Args:
+            route_key: A sticky key.
+            eligible: Only these providers may serve the call (those with what it
+                needs); the others are left out of the draw and of the failover.
         """
         with self._lock:
             weights = self._weights_locked()
+            if eligible is not None:
+                weights = {n: w for n, w in weights.items() if n in eligible}
             if route_key is None:
                 primary = weighted_pick(weights, self._rng)
             else:
                 primary = rendezvous_pick(route_key, weights)
         rest = sorted(
-            (n for n in self._order if n != primary),
+            (n for n in self._order if n != primary and n in weights),
             key=lambda n: (-weights.get(n, 0.0), self._order.index(n)),
         )
         return ([primary] if primary is not None else []) + rest

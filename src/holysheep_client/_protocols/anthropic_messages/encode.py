@@ -1,0 +1,187 @@
+"""
+Our conversation as an Anthropic Messages request body.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..._content.blocks import (
+    Block,
+    ImageBlock,
+    Message,
+    TextBlock,
+    Tool,
+    ToolResult,
+    ToolUseBlock,
+)
+from ..._content.request import ChatRequestSpec
+from ..._content.schemas import OUTPUT_TOOL
+from ..._content.tools import wire_id
+from ..._observe.log import logger
+from ...errors import BadRequestError
+
+__all__ = ["REASONING_BUDGETS", "chat_body"]
+
+#: Anthropic ``thinking.budget_tokens`` for each reasoning effort.
+REASONING_BUDGETS: dict[str, int] = {"low": 1024, "medium": 4096, "high": 16384}
+
+
+def _cached(
+    out: dict[str, Any], cache: Mapping[str, Any] | None, keep: bool
+) -> dict[str, Any]:
+    if cache is not None and keep:
+        out["cache_control"] = dict(cache)
+    return out
+
+
+def _image(b: ImageBlock, keep: bool) -> dict[str, Any]:
+    if b.url is not None:
+        source: dict[str, Any] = {"type": "url", "url": b.url}
+    else:
+        source = {"type": "base64", "media_type": b.media_type, "data": b.data}
+    return _cached({"type": "image", "source": source}, b.cache_control, keep)
+
+
+def _block(b: Block, keep: bool) -> dict[str, Any] | None:
+    if isinstance(b, TextBlock):
+        return _cached({"type": "text", "text": b.text}, b.cache_control, keep)
+    if isinstance(b, ImageBlock):
+        return _image(b, keep)
+    if isinstance(b, ToolUseBlock):
+        return {
+            "type": "tool_use",
+            "id": wire_id(b.id),
+            "name": b.name,
+            "input": dict(b.input),
+        }
+    if isinstance(b, ToolResult):
+        content: Any = (
+            b.content
+            if isinstance(b.content, str)
+            else [_block(x, keep) for x in b.content]
+        )
+        out: dict[str, Any] = {
+            "type": "tool_result",
+            "tool_use_id": wire_id(b.tool_use_id),
+            "content": content,
+        }
+        if b.is_error:
+            out["is_error"] = True
+        return _cached(out, b.cache_control, keep)
+    if b.redacted is not None:
+        return {"type": "redacted_thinking", "data": b.redacted}
+    if b.signature:
+        return {"type": "thinking", "thinking": b.thinking, "signature": b.signature}
+    # Reasoning of the other protocol (DeepSeek's reasoning_content) has no signature:
+    # the Anthropic API refuses such a block, and it adds nothing to the next turn.
+    logger.debug(
+        "leaving out a thinking block without signature (from another protocol)"
+    )
+    return None
+
+
+def _message(m: Message, keep: bool) -> dict[str, Any]:
+    content = [x for b in m.content if (x := _block(b, keep)) is not None]
+    if (
+        len(content) == 1
+        and content[0]["type"] == "text"
+        and "cache_control" not in content[0]
+    ):
+        return {"role": m.role, "content": content[0]["text"]}
+    return {"role": m.role, "content": content}
+
+
+def _tool(t: Tool, keep: bool) -> dict[str, Any]:
+    out = {
+        "name": t.name,
+        "description": t.description,
+        "input_schema": dict(t.input_schema),
+    }
+    return _cached(out, t.cache_control, keep)
+
+
+def _tools_and_choice(spec: ChatRequestSpec, body: dict[str, Any], keep: bool) -> None:
+    tools = [_tool(t, keep) for t in spec.tools]
+    choice = spec.tool_choice
+    if spec.output is not None:
+        # Structured output is a forced tool on this protocol.
+        tools.append(
+            {
+                "name": OUTPUT_TOOL,
+                "description": "Give the final answer as this tool's input.",
+                "input_schema": dict(spec.output.schema),
+            }
+        )
+        if spec.tools and (choice is None or choice.kind in ("auto", "any")):
+            body["tool_choice"] = {"type": "any"}
+        else:
+            body["tool_choice"] = {"type": "tool", "name": OUTPUT_TOOL}
+    elif choice is not None:
+        body["tool_choice"] = (
+            {"type": "tool", "name": choice.name}
+            if choice.kind == "tool"
+            else {"type": choice.kind}
+        )
+    if tools:
+        body["tools"] = tools
+
+
+def _thinking(spec: ChatRequestSpec) -> dict[str, Any]:
+    r = spec.reasoning
+    budget = REASONING_BUDGETS[r] if isinstance(r, str) else int(r or 0)
+    if budget < 1024 or budget >= spec.max_tokens:
+        raise BadRequestError(
+            f"reasoning: the Anthropic protocol needs a budget of at least 1024 tokens"
+            f" and below max_tokens ({spec.max_tokens}); found {budget}"
+        )
+    if spec.temperature is not None:
+        raise BadRequestError("temperature: cannot be set together with reasoning")
+    return {"type": "enabled", "budget_tokens": budget}
+
+
+def chat_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
+    """
+    The JSON body of ``POST /messages`` for ``spec``.
+
+    Args:
+        spec: The request.
+        cache: Keep ``cache_control`` breakpoints (the provider caches prompts).
+
+    Raises:
+        BadRequestError: A reasoning budget the protocol cannot take.
+    """
+    conv = spec.conversation
+    body: dict[str, Any] = {
+        "model": spec.model,
+        "max_tokens": spec.max_tokens,
+        "messages": [_message(m, cache) for m in conv.messages],
+    }
+    if conv.system:
+        if cache and any(b.cache_control for b in conv.system):
+            body["system"] = [_block(b, cache) for b in conv.system]
+        else:
+            body["system"] = "\n\n".join(b.text for b in conv.system)
+    if spec.temperature is not None:
+        if spec.temperature > 1:
+            raise BadRequestError(
+                "temperature: the Anthropic protocol takes 0 to 1;"
+                f" found {spec.temperature:g}"
+            )
+        body["temperature"] = spec.temperature
+    if spec.top_p is not None:
+        body["top_p"] = spec.top_p
+    if spec.stop:
+        body["stop_sequences"] = list(spec.stop)
+    if spec.user is not None:
+        body["metadata"] = {"user_id": spec.user}
+    if spec.reasoning is not None:
+        body["thinking"] = _thinking(spec)
+    _tools_and_choice(spec, body, cache)
+    if spec.stream:
+        body["stream"] = True
+    if spec.extra:
+        body.update(spec.extra)
+    return json.dumps(body, ensure_ascii=False).encode()
