@@ -151,6 +151,12 @@ def details(
         stream=call.stream,
         time_to_first_token=ttft,
         finish_reason=response.stop_reason if response else None,
+        cache_read_input_tokens=response.usage.cache_read_input_tokens
+        if response
+        else 0,
+        cache_creation_input_tokens=(
+            response.usage.cache_creation_input_tokens if response else 0
+        ),
     )
 
 

@@ -101,6 +101,10 @@ class RouteDecision:
 class RequestDetails:
     """
     A whole call finished, successfully or not.
+
+    ``input_tokens`` counts every input token; ``cache_read_input_tokens`` and
+    ``cache_creation_input_tokens`` are the parts of it read from and written to the
+    provider's prompt cache.
     """
 
     operation: str
@@ -116,3 +120,5 @@ class RequestDetails:
     stream: bool = False
     time_to_first_token: float | None = None
     finish_reason: str | None = None
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0

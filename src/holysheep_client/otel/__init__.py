@@ -358,6 +358,12 @@ class OpenTelemetryHook(BaseHook):
         if d.error is None:
             span_attrs["gen_ai.usage.input_tokens"] = d.input_tokens
             span_attrs["gen_ai.usage.output_tokens"] = d.output_tokens
+            span_attrs["gen_ai.usage.cache_read.input_tokens"] = (
+                d.cache_read_input_tokens
+            )
+            span_attrs["gen_ai.usage.cache_creation.input_tokens"] = (
+                d.cache_creation_input_tokens
+            )
         if d.finish_reason is not None:
             span_attrs["gen_ai.response.finish_reasons"] = [d.finish_reason]
         if d.cost_usd is not None:

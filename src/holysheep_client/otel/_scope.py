@@ -14,6 +14,14 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
+from .._content.blocks import (
+    ImageBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolResult,
+    ToolUseBlock,
+)
+
 if TYPE_CHECKING:
     from .._models import ChatResponse
 
@@ -62,16 +70,19 @@ class CallSpan:
             # The class name only: error messages are for people, not attributes.
             span.set_status(Status(StatusCode.ERROR, name))
         if self.capture and response is not None:
+            parts = [p for b in response.content if (p := _part(b)) is not None]
             span.set_attribute(
                 "gen_ai.output.messages",
                 json.dumps(
                     [
                         {
                             "role": "assistant",
-                            "parts": [{"type": "text", "content": response.text}],
+                            "parts": parts
+                            or [{"type": "text", "content": response.text}],
                             "finish_reason": response.stop_reason,
                         }
-                    ]
+                    ],
+                    default=str,
                 ),
             )
         span.end()
@@ -100,7 +111,61 @@ NO_CALL_SPAN: Final = NoCallSpan()
 CURRENT: ContextVar[CallSpan | None] = ContextVar("holysheep_otel_call", default=None)
 
 
-def message_attribute(message: Mapping[str, Any]) -> dict[str, Any]:
+def _part(block: object) -> dict[str, Any] | None:
+    """One of our blocks as a GenAI message part (semantic conventions' shapes)."""
+    if isinstance(block, TextBlock):
+        return {"type": "text", "content": block.text}
+    if isinstance(block, ToolUseBlock):
+        return {
+            "type": "tool_call",
+            "id": block.id,
+            "name": block.name,
+            "arguments": dict(block.input),
+        }
+    if isinstance(block, ToolResult):
+        return {
+            "type": "tool_call_response",
+            "id": block.tool_use_id,
+            "response": block.text(),
+        }
+    if isinstance(block, ThinkingBlock):
+        return {"type": "reasoning", "content": block.thinking}
+    if isinstance(block, ImageBlock):
+        return (
+            {"type": "uri", "uri": block.url}
+            if block.url
+            else {"type": "blob", "mime_type": block.media_type}
+        )
+    if isinstance(block, Mapping):
+        if block.get("type") == "text":
+            return {"type": "text", "content": str(block.get("text", ""))}
+        return {"type": str(block.get("type", "unknown"))}
+    return None
+
+
+def message_attribute(message: object) -> dict[str, Any]:
+    """
+    One caller message (either dialect, or our blocks) as a GenAI input message.
+    """
+    if isinstance(message, ToolResult):
+        return {"role": "tool", "parts": [_part(message)]}
+    if not isinstance(message, Mapping):
+        return {"role": "unknown", "parts": []}
     content = message.get("content")
-    text = content if isinstance(content, str) else json.dumps(content, default=str)
-    return {"role": message.get("role"), "parts": [{"type": "text", "content": text}]}
+    if isinstance(content, str):
+        parts: list[Any] = [{"type": "text", "content": content}]
+    elif isinstance(content, list):
+        parts = [p for b in content if (p := _part(b)) is not None]
+    else:
+        parts = []
+    for call in message.get("tool_calls") or ():
+        fn = call.get("function") or {} if isinstance(call, Mapping) else {}
+        parts.append(
+            {
+                "type": "tool_call",
+                "id": call.get("id"),
+                "name": fn.get("name"),
+                "arguments": fn.get("arguments"),
+            }
+        )
+    return {"role": message.get("role"), "parts": parts}
