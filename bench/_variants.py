@@ -124,12 +124,54 @@ async def anthropic_on_stack(origin: str, url: str) -> tuple[Call, Close]:
 
 
 async def holysheep_chat(origin: str, url: str) -> tuple[Call, Close]:
-    from holysheep_client import AsyncClient  # type: ignore[attr-defined]
+    from holysheep_client import AsyncClient
 
     client = AsyncClient(bench_config(url))
 
     async def call() -> Any:
         return await client.chat(messages=MESSAGES, model=MODEL, max_tokens=64)
+
+    return call, client.aclose
+
+
+def _big_schema() -> dict[str, Any]:
+    """A tool input schema of about 2 KB, like a real order-lookup tool's."""
+    props = {
+        f"field_{i}": {
+            "type": "string",
+            "description": f"Field {i} of the order record, as shown to agents.",
+        }
+        for i in range(24)
+    }
+    return {"type": "object", "properties": props, "required": list(props)[:4]}
+
+
+TOOLS = [
+    {
+        "name": "lookup_order",
+        "description": "Look an order up by id.",
+        "input_schema": _big_schema(),
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "refund",
+            "description": "Refund an order.",
+            "parameters": {"type": "object", "properties": {"id": {"type": "string"}}},
+        },
+    },
+]
+
+
+async def holysheep_chat_tools(origin: str, url: str) -> tuple[Call, Close]:
+    from holysheep_client import AsyncClient
+
+    client = AsyncClient(bench_config(url))
+
+    async def call() -> Any:
+        return await client.chat(
+            messages=MESSAGES, model=MODEL, max_tokens=64, tools=TOOLS
+        )
 
     return call, client.aclose
 
@@ -150,4 +192,5 @@ VARIANTS = [
     Variant("sdk", "anthropic SDK alone", anthropic_alone),
     Variant("sdk_stack", "anthropic SDK on our stack", anthropic_on_stack),
     Variant("chat", "AsyncClient.chat (full stack)", holysheep_chat),
+    Variant("chat_tools", "chat() with tools, a 2 KB schema", holysheep_chat_tools),
 ]

@@ -250,3 +250,48 @@ def test_extra_is_sent_as_given() -> None:
         ASK, model="m", max_tokens=5, temperature=None, stream=False, extra={"top_k": 3}
     )
     assert json.loads(ANTHROPIC.chat_body(s))["top_k"] == 3
+
+
+async def test_a_skip_for_capability_is_no_failure_of_a_migration_target(
+    shell: Shell,
+) -> None:
+    """Image calls that the target cannot take go to the source and never roll it back."""
+    from datetime import UTC, datetime
+
+    from holysheep_client import MigrationConfig, MigrationPhase, RollbackConfig
+    from holysheep_client.testing import FakeClock
+
+    clock = FakeClock(start=datetime(2026, 12, 1, tzinfo=UTC))
+    fp = fakes("legacy", "holysheep")
+    cfg = ClientConfig(
+        providers=[
+            ProviderConfig(
+                name="legacy",
+                base_url="http://l.localhost/v1",
+                api_key=KEY,
+                protocol="openai",
+            ),
+            ProviderConfig(
+                name="holysheep",
+                base_url="http://h.localhost/v1",
+                api_key=KEY,
+                capabilities={"tools"},
+            ),
+        ],
+        rate_limit=None,
+        migration=MigrationConfig(
+            source="legacy",
+            target="holysheep",
+            started_at=clock.now(),
+            phases=[MigrationPhase(name="all", duration=0, weight=100)],
+            rollback=RollbackConfig(max_error_rate=0.0, min_requests=2, window=60),
+        ),
+    )
+    image = {"role": "user", "content": [ImageBlock("image/png", data=PNG)]}
+    async with shell.client(cfg, fakes=fp, clock=clock) as client:
+        for _ in range(5):
+            assert (await client.chat(messages=[image], model="m")).provider == "legacy"
+        assert (await client.chat(messages=ASK, model="m")).provider == "holysheep"
+        status = client.health().migration
+    assert status is not None and not status.rolled_back
+    assert len(fp["holysheep"].requests) == 1
