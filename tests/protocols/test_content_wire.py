@@ -13,7 +13,6 @@ import pytest
 from pydantic import BaseModel
 
 from holysheep_client import (
-    APIConnectionError,
     APIError,
     BadRequestError,
     ImageBlock,
@@ -823,5 +822,5 @@ def test_a_malformed_streamed_tool_input_is_a_break() -> None:
             ("content_block_stop", {"type": "content_block_stop", "index": 0}),
         ]
     )
-    with pytest.raises(APIConnectionError, match="malformed"):
+    with pytest.raises(APIError, match="malformed"):
         ANTHROPIC.stream_decoder(provider="p").feed(raw)

@@ -9,7 +9,6 @@ import json
 import pytest
 
 from holysheep_client import (
-    APIConnectionError,
     APIError,
     AuthenticationError,
     BadRequestError,
@@ -317,11 +316,12 @@ def test_openai_stream_decodes_usage_and_done() -> None:
         pytest.param(OPENAI, b'data: {"choices": 5}\n\n', id="openai-wrong-shape"),
     ],
 )
-def test_malformed_events_raise_connection_errors(proto: object, raw: bytes) -> None:
-    """A malformed event is a stream break (APIConnectionError), never a KeyError."""
+def test_malformed_events_raise_a_provider_fault(proto: object, raw: bytes) -> None:
+    """A malformed event is a typed 2xx provider fault (APIError), never a KeyError."""
     dec = proto.stream_decoder(provider="p")  # type: ignore[attr-defined]
-    with pytest.raises(APIConnectionError, match="malformed"):
+    with pytest.raises(APIError, match="malformed") as info:
         dec.feed(raw)
+    assert info.value.status_code == 200
 
 
 def test_error_event_mid_stream_is_typed() -> None:

@@ -169,8 +169,11 @@ class AsyncClient(BaseClient[AsyncTransport]):
     async def _hop(self, call: Call, name: str, spec: ChatRequestSpec) -> ChatResponse:
         request, sent = self._request(call, name, spec)
         response = await self._stacks[name].handle_async_request(request)
-        body = await read_body_async(response)
-        return self._answer(call, name, sent, response, body)
+        try:
+            body = await read_body_async(response, judge=response.status_code < 300)
+            return self._answer(call, name, sent, response, body)
+        finally:
+            await response.aclose()
 
     def stream(
         self,

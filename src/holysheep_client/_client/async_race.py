@@ -23,20 +23,27 @@ __all__ = ["read_body_async", "send_async"]
 T = TypeVar("T")
 
 
-async def read_body_async(response: httpx2.Response) -> bytes:
+async def read_body_async(response: httpx2.Response, *, judge: bool = False) -> bytes:
     """
-    A response's whole body, read through its observed stream, then closed.
+    A response's whole body, read through its observed stream.
+
+    Args:
+        response: The response (closed afterwards unless ``judge``).
+        judge: The caller judges the body (`ObservedStream.settle`) and closes it.
     """
     stream = observed(response)
     try:
         if stream is None:
             return response.content
+        if judge:
+            stream.defer()
         chunks = []
         while (chunk := await stream.read_async()) is not None:
             chunks.append(chunk)
         return b"".join(chunks)
     finally:
-        await response.aclose()
+        if not judge:
+            await response.aclose()
 
 
 async def send_async(

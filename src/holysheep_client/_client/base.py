@@ -36,9 +36,11 @@ from .._transports.extensions import (
     EXT_PROVIDER,
     EXT_RETRY_AFTER,
 )
+from .._transports.observed import observed
 from .._types import AsyncTransport, Clock, SyncTransport
 from ..errors import APIError, CapabilityError, OutputValidationError
 from .call import Call, CallRecord, Counters, abandoned, details, health_of
+from .scrub import Scrubber
 
 if TYPE_CHECKING:
     import httpx2
@@ -106,6 +108,7 @@ class BaseClient(Generic[S]):
         self._policy = FailoverPolicy.from_config(config)
         self._prices = PriceTable(config.pricing)
         self._counters = Counters(self._providers)
+        self._scrubber = Scrubber(p.secret().get_secret_value() for p in config.providers)
         self._closed = False
         if flavor == "httpx":
             import httpx
@@ -222,6 +225,8 @@ class BaseClient(Generic[S]):
         A cancelled call (or a stream the caller closed) reports no outcome.
         """
         latency = self._clock.monotonic() - call.started
+        if error is not None:
+            self._scrubber.error(error)
         if not abandoned(error):
             self._target_outcome(call, response, latency)
             if self._hooks.hooks:
@@ -312,13 +317,15 @@ class BaseClient(Generic[S]):
     def _error(self, name: str, response: httpx2.Response, body: bytes) -> APIError:
         """The typed error of an error answer."""
         retry_after = response.extensions.get(EXT_RETRY_AFTER)
-        return self._protocols[name].parse_error(
+        error = self._protocols[name].parse_error(
             response.status_code,
             body,
             provider=name,
             request_id=_request_id(response),
             retry_after=retry_after if isinstance(retry_after, int | float) else None,
         )
+        self._scrubber.error(error)
+        return error
 
     def _answer(
         self,
@@ -339,9 +346,17 @@ class BaseClient(Generic[S]):
         if response.status_code >= 300:
             raise self._error(name, response, body)
         output = call.spec.output
-        parsed = self._protocols[name].parse_chat(
-            body, provider=name, request_id=_request_id(response), output=output
-        )
+        stream = observed(response)
+        try:
+            parsed = self._protocols[name].parse_chat(
+                body, provider=name, request_id=_request_id(response), output=output
+            )
+        except APIError:
+            if stream is not None:
+                stream.settle(False)  # a malformed 2xx is the provider's failure
+            raise
+        if stream is not None:
+            stream.settle(True)
         value = None if output is None else self._checked(name, output, parsed.text)
         return self._response(call, name, sent_model, parsed, value)
 

@@ -152,8 +152,11 @@ class Client(BaseClient[SyncTransport]):
     ) -> ChatResponse:
         request, sent = self._request(call, name, spec, abort=abort)
         response = self._stacks[name].handle_request(request)
-        body = read_body_sync(response)
-        return self._answer(call, name, sent, response, body)
+        try:
+            body = read_body_sync(response, judge=response.status_code < 300)
+            return self._answer(call, name, sent, response, body)
+        finally:
+            response.close()
 
     def stream(
         self,

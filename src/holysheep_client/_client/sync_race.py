@@ -26,20 +26,23 @@ __all__ = ["read_body_sync", "send_sync"]
 T = TypeVar("T")
 
 
-def read_body_sync(response: httpx2.Response) -> bytes:
+def read_body_sync(response: httpx2.Response, *, judge: bool = False) -> bytes:
     """
-    A response's whole body, read through its observed stream, then closed.
+    A response's whole body, read through its observed stream; see `read_body_async`.
     """
     stream = observed(response)
     try:
         if stream is None:
             return response.content
+        if judge:
+            stream.defer()
         chunks = []
         while (chunk := stream.read_sync()) is not None:
             chunks.append(chunk)
         return b"".join(chunks)
     finally:
-        response.close()
+        if not judge:
+            response.close()
 
 
 def send_sync(

@@ -22,7 +22,7 @@ from .._content.events import (
 from .._content.request import ChatRequestSpec
 from .._content.schemas import OutputFormat
 from .._models import Usage
-from ..errors import APIConnectionError, APIError
+from ..errors import APIError
 
 __all__ = [
     "STOP_REASONS",
@@ -37,6 +37,9 @@ __all__ = [
     "not_an_answer",
     "token_count",
 ]
+
+# No call counts more tokens than this; a larger count is a broken answer.
+_MAX_TOKENS = 2**53
 
 #: The one stop-reason vocabulary of `ChatResponse`, for both protocols.
 STOP_REASONS = frozenset(
@@ -155,7 +158,7 @@ def json_body(body: bytes, *, provider: str, status: int = 200) -> Any:
     """
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise APIError(
             f"provider {provider!r} answered {status} with a body that is not valid JSON",
             status_code=status,
@@ -188,6 +191,8 @@ def token_count(value: object) -> int:
         raise ValueError("a token count is not a number")
     if isinstance(value, float) and not value.is_integer():
         raise ValueError("a token count is not a whole number")
+    if not -_MAX_TOKENS <= value <= _MAX_TOKENS:
+        raise ValueError("a token count is out of range")
     return max(int(value), 0)
 
 
@@ -233,12 +238,17 @@ class SSEDecoder:
                 self._event = value
 
 
-def malformed(provider: str, what: str) -> APIConnectionError:
+def malformed(provider: str, what: str) -> APIError:
     """
-    The error for a stream event that cannot be decoded (treated as a break).
+    The error for a stream event that cannot be decoded.
+
+    A 2xx answer that is not a usable one is the provider's fault: before the
+    first event it is retried and failed over like a malformed body; after it, a
+    break (`StreamInterruptedError`).
     """
-    return APIConnectionError(
+    return APIError(
         f"provider {provider!r} sent a malformed stream event ({what})",
+        status_code=200,
         provider=provider,
     )
 
@@ -326,7 +336,7 @@ class AnswerBuilder:
         raw = "".join(parts) or "{}"
         try:
             args = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise malformed(
                 self._provider, f"tool {name!r} input is not JSON"
             ) from None

@@ -130,7 +130,13 @@ def verdict(
         return "failover"
     if isinstance(error, APIError) and error.status_code in policy.retry_on_status:
         return "failover"
+    if isinstance(error, APIError) and _answered(error):
+        return "failover"  # a 2xx that is no usable answer: the provider's fault
     return "raise"
+
+
+def _answered(error: APIError) -> bool:
+    return error.status_code is not None and 200 <= error.status_code < 300
 
 
 def final_error(errors: Sequence[BaseException]) -> BaseException:
@@ -248,8 +254,9 @@ class FailoverPlan:
         what = verdict(error, self.spec.model, self.policy)
         if what == "raise" or (what == "context_fallback" and self._fallback_used):
             raise error
-        if isinstance(error, OutputValidationError):
-            # The provider answered, but not as asked: ask it again, then move on.
+        if isinstance(error, APIError) and _answered(error):
+            # A 2xx with no usable answer (malformed, or off the asked schema) is a
+            # fault the retry layer cannot see: ask the provider again, then move on.
             tries = self._faults[name] = self._faults.get(name, 0) + 1
             if tries < self.policy.max_attempts:
                 self._names.insert(self._i, name)

@@ -99,7 +99,7 @@ def parse_chat(
             stop_reason=stop_reason(obj.get("stop_reason"), output),
             request_id=request_id or obj.get("id"),
         )
-    except (KeyError, TypeError, AttributeError, ValueError):
+    except (KeyError, TypeError, AttributeError, ValueError, RecursionError):
         raise not_an_answer(provider, request_id, "a Messages response") from None
 
 
@@ -120,7 +120,7 @@ def parse_error(
         if isinstance(decoded, dict) and isinstance(decoded.get("error"), dict):
             message = str(decoded["error"].get("message", ""))
             etype = decoded["error"].get("type")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         decoded = body[:200].decode("utf-8", errors="replace")
     return build_error(
         status,
@@ -144,7 +144,7 @@ def parse_models(body: bytes, *, provider: str) -> list[str]:
     obj = json_body(body, provider=provider)
     try:
         return [str(m["id"]) for m in obj["data"]]
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, AttributeError):
         raise APIError(
             f"provider {provider!r} answered a models listing without data",
             status_code=200,

@@ -78,7 +78,7 @@ class AnthropicStreamDecoder:
         for event, data in self._sse.feed(chunk):
             try:
                 obj = json.loads(data)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise malformed(
                     self._provider, f"event {event!r} is not JSON"
                 ) from None

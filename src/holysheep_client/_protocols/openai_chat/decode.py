@@ -121,7 +121,7 @@ def parse_chat(
             stop_reason=reason,
             request_id=request_id or obj.get("id"),
         )
-    except (KeyError, IndexError, TypeError, AttributeError, ValueError):
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError, RecursionError):
         raise not_an_answer(provider, request_id, "a chat completion") from None
 
 
@@ -143,7 +143,7 @@ def parse_error(
             err = decoded["error"]
             message = str(err.get("message", ""))
             code, etype = err.get("code"), err.get("type")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         decoded = body[:200].decode("utf-8", errors="replace")
     return build_error(
         status,
@@ -167,7 +167,7 @@ def parse_models(body: bytes, *, provider: str) -> list[str]:
     obj = json_body(body, provider=provider)
     try:
         return [str(m["id"]) for m in obj["data"]]
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, AttributeError):
         raise APIError(
             f"provider {provider!r} answered a models listing without data",
             status_code=200,

@@ -77,7 +77,7 @@ class OpenAIStreamDecoder:
                 continue
             try:
                 obj = json.loads(data)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise malformed(self._provider, "a chunk is not JSON") from None
             if not isinstance(obj, dict):
                 raise malformed(self._provider, "a chunk is not an object")
