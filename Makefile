@@ -13,16 +13,24 @@ RUN := $(VENV)/.installed-run-$(SUM)
 $(DEV): pyproject.toml
 	@echo "Installing holysheep-client with the dev extra into $(VENV) (tests, linters, SDKs, mkdocs)"
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip -q
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $(DEV) $(RUN)
 
-# The demo needs only the package: no dev tools, no SDKs. pip's own lines show progress.
+# The demo needs only the package: no dev tools, no SDKs. For a fast first run the
+# venv gets no pip of its own when the outer one can install into it (pip --python),
+# and nothing is byte-compiled ahead (imports compile what they use). pip's own lines
+# show the progress.
 $(RUN): pyproject.toml
 	@echo "Installing holysheep-client (runtime dependencies only) into $(VENV); pip's progress follows"
-	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --no-input --progress-bar on -e .
+	@test -x $(BIN)/python || $(PY) -m venv --without-pip $(VENV)
+	@if $(BIN)/python -m pip --version >/dev/null 2>&1; then pip="$(BIN)/python -m pip"; \
+	elif $(PY) -m pip --python $(BIN)/python --version >/dev/null 2>&1; then \
+		pip="$(PY) -m pip --python $(BIN)/python"; \
+	else $(BIN)/python -m ensurepip -q && pip="$(BIN)/python -m pip"; fi; \
+	$$pip install --no-input --no-compile -e .
 	@rm -f $(VENV)/.installed-run-*
 	@touch $(RUN)
 
