@@ -9,7 +9,7 @@ from importlib.metadata import version as _version
 
 from ._client.async_client import AsyncClient
 from ._client.async_stream import AsyncChatStream
-from ._client.http_client import build_http_client
+from ._client.http_client import build_http_client, build_sdk_client
 from ._client.sync_client import Client
 from ._client.sync_stream import ChatStream
 from ._config import (
@@ -142,4 +142,5 @@ __all__ = [
     "Usage",
     "__version__",
     "build_http_client",
+    "build_sdk_client",
 ]

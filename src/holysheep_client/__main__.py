@@ -1,12 +1,13 @@
 """
-``python -m holysheep_client demo``: the offline migration demo.
+``python -m holysheep_client demo`` (or ``holysheep-client demo``): the offline
+migration demo; ``--version`` and ``--help`` too.
 """
 
 from __future__ import annotations
 
 import sys
 
-from ._demo import main
+from ._cli import main
 
 __all__ = ["main"]
 

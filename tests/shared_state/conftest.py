@@ -1,8 +1,9 @@
 """
 Fixtures for the shared-state tests: a real ``redis-server`` on a free loopback port.
 
-``make test`` installs Debian's ``redis-server`` when it is missing; without it (and
-outside CI) these tests skip with the reason.
+``make test`` never installs anything on the system: without ``redis-server`` these
+tests skip with the reason (``.ci/run`` installs it first, and under ``CI`` a missing
+server fails them instead).
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ def _binary() -> str:
         "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
     )
     if found is None:
-        reason = "redis-server is not installed (`make test` installs it with apt)"
+        reason = (
+            "redis-server is not on PATH: install it (e.g. `apt-get install"
+            " redis-server`) to run the shared-state tests"
+        )
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)

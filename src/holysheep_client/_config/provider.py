@@ -4,6 +4,7 @@ ProviderConfig: one upstream provider, its key resolved and checked once.
 
 from __future__ import annotations
 
+import re
 from typing import Literal, Self
 from urllib.parse import urlsplit
 
@@ -21,13 +22,33 @@ from ..errors import ConfigError
 from .base import NAME_PATTERN, ConfigModel
 from .environ import environ_for
 
-__all__ = ["CAPABILITIES", "Capability", "ProviderConfig"]
+__all__ = ["CAPABILITIES", "ENV_NAME", "Capability", "ProviderConfig", "looks_like_key"]
 
 Capability = Literal["tools", "images", "json_schema", "reasoning", "prompt_cache"]
 #: Every capability a provider may have (the default of `ProviderConfig.capabilities`).
 CAPABILITIES: frozenset[Capability] = frozenset(
     {"tools", "images", "json_schema", "reasoning", "prompt_cache"}
 )
+
+#: What ``api_key_env`` must look like: a POSIX-style environment variable name.
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+_KEY_PREFIXES = ("sk-", "sk_", "pk-", "pk_", "rk_", "hs-", "hs_", "key-", "Bearer ")
+
+
+def looks_like_key(value: str) -> bool:
+    """
+    True when ``value`` looks like an API key rather than a variable or secret name.
+
+    Keys start with a vendor prefix such as ``sk-``, or are long runs mixing
+    lower-case letters and digits; variable names are short and upper-case.
+    """
+    if value.startswith(_KEY_PREFIXES):
+        return True
+    return (
+        len(value) >= 32
+        and any(c.islower() for c in value)
+        and any(c.isdigit() for c in value)
+    )
 
 
 class ProviderConfig(ConfigModel):
@@ -68,6 +89,24 @@ class ProviderConfig(ConfigModel):
             raise ValueError(
                 "expected 1-63 letters, digits, '-', '_' or '.', starting and ending"
                 " with a letter or digit"
+            )
+        return v
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        # Never echo the value: a key pasted here by mistake must not reach a log.
+        if v is None:
+            return v
+        if looks_like_key(v):
+            raise ValueError(
+                "looks like an API key, not the name of an environment variable; put"
+                " the key in a variable (or a secret) and name that variable here"
+            )
+        if not ENV_NAME.fullmatch(v):
+            raise ValueError(
+                "expected an environment variable name: letters, digits and '_',"
+                " not starting with a digit, at most 128 characters"
             )
         return v
 

@@ -5,10 +5,11 @@ Retry, breaker, rate limit, pool, timeout and shared-state settings.
 from __future__ import annotations
 
 from typing import Literal, Self
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from .._utils import has_control_chars
 from ..errors import ConfigError
 from .base import ConfigModel, Duration
 
@@ -19,6 +20,7 @@ __all__ = [
     "RetryConfig",
     "SharedStateConfig",
     "TimeoutConfig",
+    "check_redis_url",
 ]
 
 
@@ -146,7 +148,39 @@ class SharedStateConfig(ConfigModel):
     @field_validator("url")
     @classmethod
     def _redis(cls, v: SecretStr) -> SecretStr:
-        scheme = urlsplit(v.get_secret_value()).scheme
-        if scheme not in {"redis", "rediss", "unix"}:
-            raise ValueError("expected a redis://, rediss:// or unix:// URL")
+        check_redis_url(v.get_secret_value())
         return v
+
+
+def check_redis_url(url: str) -> None:
+    """
+    Validate a Redis URL as the client will read it, without echoing it.
+
+    Raises:
+        ValueError: Naming what is wrong (never the URL: it may carry a password).
+    """
+    if len(url) > 2048 or has_control_chars(url) or any(c.isspace() for c in url):
+        raise ValueError("expected a URL without spaces or control characters")
+    parts = urlsplit(url)
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise ValueError("expected a redis://, rediss:// or unix:// URL")
+    if parts.fragment:
+        raise ValueError("must not carry a #fragment")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("the port must be a number from 1 to 65535") from None
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise ValueError("a unix:// URL needs the socket's path")
+    else:
+        if not parts.hostname:
+            raise ValueError("expected a host, as in redis://host:6379/0")
+        if port == 0:
+            raise ValueError("the port must be a number from 1 to 65535")
+        db = parts.path.strip("/")
+        if db and not (db.isascii() and db.isdigit() and len(db) <= 5):
+            raise ValueError("the path must be a database number, as in /0")
+    for name, values in parse_qs(parts.query, keep_blank_values=True).items():
+        if name == "db" and not all(x.isascii() and x.isdigit() for x in values):
+            raise ValueError("the db query parameter must be a database number")

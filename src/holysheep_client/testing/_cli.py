@@ -12,11 +12,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .. import __version__
 from ._faults import Fault
 from ._provider import DEFAULT_API_KEY, DEFAULT_MODELS, DEFAULT_REPLY, FakeProvider
 from ._server import serve
 
-__all__ = ["API_KEY_ENV", "main"]
+__all__ = ["API_KEY_ENV", "PROG", "main"]
+
+PROG = "python -m holysheep_client.testing"
 
 #: The environment variable `FakeServer` passes the key in (never on the command line).
 API_KEY_ENV = "HOLYSHEEP_FAKE_API_KEY"
@@ -24,10 +27,11 @@ API_KEY_ENV = "HOLYSHEEP_FAKE_API_KEY"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m holysheep_client.testing",
+        prog=PROG,
         description="A fake LLM provider speaking the Anthropic and OpenAI formats.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     s = sub.add_parser("serve", help="serve the fake provider on a loopback port")
     s.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)"
@@ -88,12 +92,16 @@ def _faults(spec: str | None) -> list[Fault]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """
-    Run the command line; returns the exit status.
+    Run the command line; returns the exit status (0 for ``--help`` and
+    ``--version``, 2 for a usage error).
 
     Args:
         argv: The arguments (``sys.argv[1:]`` when ``None``).
     """
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else 2
     model_map: dict[str, str] = {}
     for item in args.model_map:
         requested, sep, reported = item.partition("=")
