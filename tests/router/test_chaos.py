@@ -76,8 +76,8 @@ async def test_chaos_all_calls_succeed_within_deadline(
     # Every socket operation is clamped to the deadline; allow scheduling slack.
     assert max(durations) <= TOTAL + 0.5
     assert upstream <= 1.5 * CALLS, upstream
-    # r.attempts counts every attempt. The server's log can differ by the odd
-    # request: one written on a keep-alive connection the server was closing is an
-    # attempt it never parsed, and one the client gave up on may be logged late.
-    assert abs(attempts - upstream) <= 3, (attempts, upstream)
+    # r.attempts counts every attempt: each request the servers saw is in some
+    # call's count. A loaded machine adds attempts the servers never saw (a connect
+    # past the 0.5 s per_attempt bound), so the count may be higher, never lower.
+    assert upstream <= attempts <= 1.5 * CALLS, (attempts, upstream)
     assert servers["holysheep"].stats()["faults_applied"] > 0.25 * CALLS * 0.75
