@@ -73,6 +73,14 @@ class ShellClient:
             AsyncClient(config, **kw) if kind == "async" else Client(config, **kw)
         )
 
+    @classmethod
+    def of(cls, raw: AsyncClient | Client) -> ShellClient:
+        """A shell around an existing client (a `with_options` view, say)."""
+        shell = cls.__new__(cls)
+        shell.kind = "async" if isinstance(raw, AsyncClient) else "sync"
+        shell.raw = raw
+        return shell
+
     async def __aenter__(self) -> Self:
         return self
 

@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from .._clock import SYSTEM_CLOCK
-from .._config import ClientConfig
+from .._config import ClientConfig, TimeoutConfig
 from .._content.blocks import Tool
 from .._models import ChatResponse
 from .._observe.hooks import ClientHook
@@ -45,6 +45,9 @@ class AsyncClient(BaseClient[AsyncTransport]):
         transports: Per-provider transports replacing the connection pool (e.g. the
             fake provider's in-process transport).
         flavor: ``"httpx2"`` (default) or ``"httpx"`` pool transports.
+        telemetry: Spans and metrics through OpenTelemetry's global tracer and meter
+            providers (near free without an SDK); ``False`` turns them off, and an
+            `OpenTelemetryHook` in ``hooks`` replaces the default one.
 
     Example:
         ```python
@@ -65,6 +68,7 @@ class AsyncClient(BaseClient[AsyncTransport]):
         hooks: Sequence[ClientHook] = (),
         transports: Mapping[str, AsyncTransport] | None = None,
         flavor: Flavor = "httpx2",
+        telemetry: bool = True,
     ) -> None:
         super().__init__(
             config,
@@ -73,6 +77,7 @@ class AsyncClient(BaseClient[AsyncTransport]):
             hooks=hooks,
             transports=transports,
             flavor=flavor,
+            telemetry=telemetry,
         )
 
     def _stack(self, name: str, inner: AsyncTransport | None) -> AsyncTransport:
@@ -96,7 +101,7 @@ class AsyncClient(BaseClient[AsyncTransport]):
         """
         Close every provider's connection pool.
         """
-        if not self._closed:
+        if not self._closed and not self._view:
             self._closed = True
             for stack in self._stacks.values():
                 await stack.aclose()
@@ -117,6 +122,11 @@ class AsyncClient(BaseClient[AsyncTransport]):
         user: str | None = None,
         reasoning: ReasoningArg | None = None,
         extra: Mapping[str, Any] | None = None,
+        timeout: float | TimeoutConfig | None = None,
+        max_attempts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        providers: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> ChatResponse:
         """
         Send one chat call, with retries, failover, hedging and the deadline.
@@ -159,7 +169,11 @@ class AsyncClient(BaseClient[AsyncTransport]):
             response_format=response_format, stop=stop, top_p=top_p, user=user,
             reasoning=reasoning,
         )  # fmt: skip
-        with self._calling(spec, route_key) as call:
+        options = self._options(
+            timeout=timeout, max_attempts=max_attempts, extra_headers=extra_headers,
+            providers=providers, tags=tags,
+        )  # fmt: skip
+        with self._calling(spec, route_key, options) as call:
             walk = self._walk(call)
             hop = functools.partial(self._hop, call)
             response = await send_async(walk, self._race(call, walk), hop)
@@ -192,6 +206,11 @@ class AsyncClient(BaseClient[AsyncTransport]):
         user: str | None = None,
         reasoning: ReasoningArg | None = None,
         extra: Mapping[str, Any] | None = None,
+        timeout: float | TimeoutConfig | None = None,
+        max_attempts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        providers: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> AsyncChatStream:
         """
         Stream a chat answer: ``async with client.stream(...) as s``.
@@ -209,7 +228,13 @@ class AsyncClient(BaseClient[AsyncTransport]):
             response_format=response_format, stop=stop, top_p=top_p, user=user,
             reasoning=reasoning,
         )  # fmt: skip
-        return AsyncChatStream(self, spec, route_key=route_key, resume=resume)
+        options = self._options(
+            timeout=timeout, max_attempts=max_attempts, extra_headers=extra_headers,
+            providers=providers, tags=tags,
+        )  # fmt: skip
+        return AsyncChatStream(
+            self, spec, route_key=route_key, resume=resume, options=options
+        )
 
     async def models(self, provider: str | None = None) -> list[str]:
         """

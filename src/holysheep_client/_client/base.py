@@ -10,12 +10,13 @@ how they send and wait.
 from __future__ import annotations
 
 import contextlib
+import copy
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar
 
-from .._config import ClientConfig
+from .._config import ClientConfig, TimeoutConfig
 from .._content.schemas import OutputFormat
 from .._cost import PriceTable
 from .._models import ChatResponse, Health
@@ -33,13 +34,16 @@ from .._transports.extensions import (
     EXT_CALL,
     EXT_DEADLINE,
     EXT_FIRST_BY,
+    EXT_MAX_ATTEMPTS,
     EXT_PROVIDER,
     EXT_RETRY_AFTER,
+    EXT_TIMEOUTS,
 )
 from .._transports.observed import observed
 from .._types import AsyncTransport, Clock, SyncTransport
 from ..errors import APIError, CapabilityError, OutputValidationError
 from .call import Call, CallRecord, Counters, abandoned, details, health_of
+from .options import CallOptions, call_options
 from .scrub import Scrubber
 
 if TYPE_CHECKING:
@@ -66,6 +70,8 @@ class BaseClient(Generic[S]):
         hooks: Hooks for attempts, retries, routes, calls.
         transports: Per-provider transports replacing the connection pool.
         flavor: ``"httpx2"`` or ``"httpx"`` pool transports.
+        telemetry: Instrument the client through OpenTelemetry's global providers
+            (unless ``hooks`` holds an `OpenTelemetryHook` of its own).
     """
 
     _kind = "BaseClient"
@@ -79,9 +85,11 @@ class BaseClient(Generic[S]):
         hooks: Sequence[ClientHook],
         transports: Mapping[str, S] | None,
         flavor: Flavor,
+        telemetry: bool = True,
     ) -> None:
         if not isinstance(config, ClientConfig):
             raise TypeError("config: expected a ClientConfig")
+        hooks = _with_telemetry(hooks, telemetry)
         self._config = config
         self._clock = clock
         self._flavor: Flavor = flavor
@@ -108,8 +116,12 @@ class BaseClient(Generic[S]):
         self._policy = FailoverPolicy.from_config(config)
         self._prices = PriceTable(config.pricing)
         self._counters = Counters(self._providers)
-        self._scrubber = Scrubber(p.secret().get_secret_value() for p in config.providers)
+        self._scrubber = Scrubber(
+            p.secret().get_secret_value() for p in config.providers
+        )
         self._closed = False
+        self._view = False
+        self._defaults = CallOptions()
         if flavor == "httpx":
             import httpx
 
@@ -137,45 +149,64 @@ class BaseClient(Generic[S]):
     # -- starting and ending a call ------------------------------------------------
 
     def _begin(
-        self, spec: ChatRequestSpec, route_key: str | None, *, stream: bool = False
+        self,
+        spec: ChatRequestSpec,
+        route_key: str | None,
+        options: CallOptions,
+        *,
+        stream: bool = False,
     ) -> Call:
         """
-        Start a call: its deadline, its hooks' scope, and its providers.
+        Start a call: its timeouts and deadline, its hooks' scope, its providers.
 
         Raises:
             CapabilityError: No provider can take the call (nothing is sent).
         """
         needs = spec.needs
-        eligible = None
+        eligible: set[str] | None = None
         if needs:
             eligible = {
                 n for n, p in self._providers.items() if needs <= p.capabilities
             }
-            if not eligible:
-                missing = ", ".join(sorted(needs))
-                raise CapabilityError(
-                    f"no configured provider can take this call: it needs {missing}"
-                )
+        if options.providers is not None:
+            eligible = set(options.providers) & (
+                eligible if eligible is not None else set(options.providers)
+            )
+        if eligible is not None and not eligible:
+            missing = ", ".join(sorted(needs)) or "nothing"
+            raise CapabilityError(
+                f"no candidate provider can take this call: it needs {missing}"
+            )
         plan = self._router.plan(route_key, eligible=eligible)
+        timeout = options.timeout or self._config.timeout
         started = self._clock.monotonic()
-        total = self._config.timeout.total
         scope = self._hooks.call("chat", spec.model, spec.messages, stream=stream)
         return Call(
             spec=spec,
             started=started,
-            deadline=None if total is None else started + total,
+            deadline=None if timeout.total is None else started + timeout.total,
             plan=plan,
             scope=scope,
             record=CallRecord(),
             stream=stream,
+            options=options,
+            timeout=timeout,
         )
 
+    def _options(self, **given: Any) -> CallOptions:
+        """This client's (or view's) options with one call's over them."""
+        base = self._defaults.timeout or self._config.timeout
+        call = call_options(base=base, providers_known=list(self._providers), **given)
+        return self._defaults.merged(call)
+
     @contextlib.contextmanager
-    def _calling(self, spec: ChatRequestSpec, route_key: str | None) -> Iterator[Call]:
+    def _calling(
+        self, spec: ChatRequestSpec, route_key: str | None, options: CallOptions
+    ) -> Iterator[Call]:
         """
         A chat call from start to `_finish`: set ``call.response`` inside the block.
         """
-        call = self._begin(spec, route_key)
+        call = self._begin(spec, route_key, options)
         call.scope.attach()
         try:
             yield call
@@ -193,6 +224,7 @@ class BaseClient(Generic[S]):
             clock=self._clock,
             hooks=self._hooks,
             on_failure=self._failed_hop,
+            max_attempts=call.options.max_attempts,
         )
 
     def _race(self, call: Call, walk: FailoverPlan) -> HedgeRace | None:
@@ -230,7 +262,8 @@ class BaseClient(Generic[S]):
         if not abandoned(error):
             self._target_outcome(call, response, latency)
             if self._hooks.hooks:
-                self._hooks.request(details(call, response, error, latency, ttft))
+                kind = self._protocols[response.provider].name if response else None
+                self._hooks.request(details(call, response, error, latency, ttft, kind))
         call.scope.finish(error, response)
 
     def _target_outcome(
@@ -264,20 +297,28 @@ class BaseClient(Generic[S]):
         proto = self._protocols[name]
         model = provider.model_for(spec.model)
         sent = spec if model == spec.model else _with_model(spec, model)
+        options = call.options
         ext: dict[str, Any] = {
             EXT_DEADLINE: call.deadline,
             EXT_PROVIDER: name,
             EXT_CALL: call.record,
         }
-        first_token = self._config.timeout.first_token
+        first_token = call.timeout.first_token
         if call.stream and first_token is not None:
             ext[EXT_FIRST_BY] = self._clock.monotonic() + first_token
         if abort is not None:
             ext[EXT_ABORT] = abort
+        if options.timeout is not None:
+            ext[EXT_TIMEOUTS] = options.timeout
+        if options.max_attempts is not None:
+            ext[EXT_MAX_ATTEMPTS] = options.max_attempts
+        headers = proto.headers(provider.secret().get_secret_value())
+        if options.extra_headers:
+            headers = {**options.extra_headers, **headers}
         request = self._request_cls(
             "POST",
             provider.base_url + proto.chat_path(),
-            headers=proto.headers(provider.secret().get_secret_value()),
+            headers=headers,
             content=proto.chat_body(
                 sent, cache="prompt_cache" in provider.capabilities
             ),
@@ -423,6 +464,43 @@ class BaseClient(Generic[S]):
             self._state, self._router, self._counters, self._config.cny_per_usd
         )
 
+    def with_options(
+        self,
+        *,
+        timeout: float | TimeoutConfig | None = None,
+        max_attempts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        providers: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Self:
+        """
+        A view of this client whose calls take these options by default.
+
+        The view shares every piece of state with this client: breakers, limiters,
+        budgets, the router, the pools and the counters; closing it closes nothing.
+        Options given to a call override the view's (headers and tags merge).
+
+        Args:
+            timeout: Seconds for each whole call, or a `TimeoutConfig`.
+            max_attempts: Attempts per provider.
+            extra_headers: Sent to every provider (e.g. ``anthropic-beta``); never
+                logged; the auth headers cannot be overridden.
+            providers: Only these providers are candidates, in the router's order.
+            tags: Labels for hooks, spans and budgets.
+
+        Raises:
+            BadRequestError: An option is invalid.
+
+        .. versionadded:: 0.2.0
+        """
+        view = copy.copy(self)
+        view._defaults = self._options(
+            timeout=timeout, max_attempts=max_attempts, extra_headers=extra_headers,
+            providers=providers, tags=tags,
+        )  # fmt: skip
+        view._view = True
+        return view
+
     def set_weights(self, weights: Mapping[str, float]) -> None:
         """
         Override the routing weights by hand (pauses a migration, clears a rollback).
@@ -434,6 +512,18 @@ class BaseClient(Generic[S]):
             ConfigError: An unknown provider, a negative weight, or all weights 0.
         """
         self._router.set_weights(weights)
+
+
+def _with_telemetry(hooks: Sequence[ClientHook], telemetry: bool) -> list[ClientHook]:
+    """``hooks``, with the default OpenTelemetry hook unless off or already there."""
+    out = list(hooks)
+    if not telemetry:
+        return out
+    from ..otel import OpenTelemetryHook
+
+    if not any(isinstance(h, OpenTelemetryHook) for h in out):
+        out.append(OpenTelemetryHook())
+    return out
 
 
 def _with_model(spec: ChatRequestSpec, model: str) -> ChatRequestSpec:

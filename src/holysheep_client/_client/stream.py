@@ -110,7 +110,7 @@ class StreamMachine:
         self._client = client
         self.call = call
         self._resume = resume
-        self._idle = client.config.timeout.stream_idle
+        self._idle = call.timeout.stream_idle
         self.delivered: list[str] = []
         self.tooled = False  # a tool-call event reached the caller
         self.segments: list[Segment] = []

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import functools
 import random
-import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from .._clock import SYSTEM_CLOCK
-from .._config import ClientConfig
+from .._config import ClientConfig, TimeoutConfig
 from .._content.blocks import Tool
 from .._models import ChatResponse
 from .._observe.hooks import ClientHook
@@ -28,7 +26,7 @@ from ..errors import NotFoundError
 from .base import BaseClient, Flavor
 from .call import Call
 from .spec import ReasoningArg, ResponseFormatArg, ToolChoiceArg, build_spec
-from .sync_race import read_body_sync, send_sync
+from .sync_race import Workers, read_body_sync, send_sync
 from .sync_stream import ChatStream
 
 if TYPE_CHECKING:
@@ -50,6 +48,9 @@ class Client(BaseClient[SyncTransport]):
         hooks: `ClientHook` objects that receive details as calls run.
         transports: Per-provider transports replacing the connection pool.
         flavor: ``"httpx2"`` (default) or ``"httpx"`` pool transports.
+        telemetry: Spans and metrics through OpenTelemetry's global tracer and meter
+            providers (near free without an SDK); ``False`` turns them off, and an
+            `OpenTelemetryHook` in ``hooks`` replaces the default one.
     """
 
     _kind = "Client"
@@ -63,6 +64,7 @@ class Client(BaseClient[SyncTransport]):
         hooks: Sequence[ClientHook] = (),
         transports: Mapping[str, SyncTransport] | None = None,
         flavor: Flavor = "httpx2",
+        telemetry: bool = True,
     ) -> None:
         super().__init__(
             config,
@@ -71,26 +73,16 @@ class Client(BaseClient[SyncTransport]):
             hooks=hooks,
             transports=transports,
             flavor=flavor,
+            telemetry=telemetry,
         )
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        hedges = config.hedging.max_hedges if config.hedging else 1
+        self._workers = Workers((config.max_concurrent_requests or 32) * (1 + hedges))
 
     def _stack(self, name: str, inner: SyncTransport | None) -> SyncTransport:
         return build_transport_stack(
             self._config, name, state=self._state, sync=True, flavor=self._flavor,
             clock=self._clock, rng=self._rng, hooks=self._hooks, inner=inner,
         )  # fmt: skip
-
-    def _workers(self) -> ThreadPoolExecutor:
-        """The threads hedging races run on (started on first use)."""
-        with self._pool_lock:
-            if self._pool is None:
-                hedges = self._config.hedging.max_hedges if self._config.hedging else 1
-                width = (self._config.max_concurrent_requests or 32) * (1 + hedges)
-                self._pool = ThreadPoolExecutor(
-                    max_workers=width, thread_name_prefix="holysheep-hedge"
-                )
-            return self._pool
 
     def __enter__(self) -> Self:
         return self
@@ -107,10 +99,9 @@ class Client(BaseClient[SyncTransport]):
         """
         Close every provider's connection pool.
         """
-        if not self._closed:
+        if not self._closed and not self._view:
             self._closed = True
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
+            self._workers.shutdown()
             for stack in self._stacks.values():
                 stack.close()
 
@@ -130,6 +121,11 @@ class Client(BaseClient[SyncTransport]):
         user: str | None = None,
         reasoning: ReasoningArg | None = None,
         extra: Mapping[str, Any] | None = None,
+        timeout: float | TimeoutConfig | None = None,
+        max_attempts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        providers: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> ChatResponse:
         """
         Send one chat call; see `AsyncClient.chat`.
@@ -140,7 +136,11 @@ class Client(BaseClient[SyncTransport]):
             response_format=response_format, stop=stop, top_p=top_p, user=user,
             reasoning=reasoning,
         )  # fmt: skip
-        with self._calling(spec, route_key) as call:
+        options = self._options(
+            timeout=timeout, max_attempts=max_attempts, extra_headers=extra_headers,
+            providers=providers, tags=tags,
+        )  # fmt: skip
+        with self._calling(spec, route_key, options) as call:
             walk = self._walk(call)
             hop = functools.partial(self._hop, call)
             response = send_sync(walk, self._race(call, walk), hop, self._workers)
@@ -175,6 +175,11 @@ class Client(BaseClient[SyncTransport]):
         user: str | None = None,
         reasoning: ReasoningArg | None = None,
         extra: Mapping[str, Any] | None = None,
+        timeout: float | TimeoutConfig | None = None,
+        max_attempts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        providers: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> ChatStream:
         """
         Stream a chat answer: ``with client.stream(...) as s``; see `AsyncClient.stream`.
@@ -185,9 +190,14 @@ class Client(BaseClient[SyncTransport]):
             response_format=response_format, stop=stop, top_p=top_p, user=user,
             reasoning=reasoning,
         )  # fmt: skip
+        options = self._options(
+            timeout=timeout, max_attempts=max_attempts, extra_headers=extra_headers,
+            providers=providers, tags=tags,
+        )  # fmt: skip
         return ChatStream(
-            self, spec, route_key=route_key, resume=resume, workers=self._workers
-        )
+            self, spec, route_key=route_key, resume=resume, options=options,
+            workers=self._workers,
+        )  # fmt: skip
 
     def models(self, provider: str | None = None) -> list[str]:
         """

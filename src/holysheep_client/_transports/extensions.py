@@ -15,10 +15,12 @@ __all__ = [
     "EXT_CALL",
     "EXT_DEADLINE",
     "EXT_FIRST_BY",
+    "EXT_MAX_ATTEMPTS",
     "EXT_PROVIDER",
     "EXT_RETRY_AFTER",
     "EXT_SENT",
     "EXT_TIMEOUT",
+    "EXT_TIMEOUTS",
 ]
 
 #: Absolute deadline of the whole call on the stack's clock (monotonic seconds), or None.
@@ -39,5 +41,9 @@ EXT_ABORT: Final = "holysheep.abort"
 EXT_SENT: Final = "holysheep.sent"
 #: Response extension: the wait in seconds the provider asked for, when it said.
 EXT_RETRY_AFTER: Final = "holysheep.retry_after"
+#: A `TimeoutConfig` of one call, overriding the stack's ``connect`` and ``per_attempt``.
+EXT_TIMEOUTS: Final = "holysheep.timeouts"
+#: One call's cap on the attempts per provider (``max_attempts=``).
+EXT_MAX_ATTEMPTS: Final = "holysheep.max_attempts"
 #: httpx's own per-request timeout extension.
 EXT_TIMEOUT: Final = "timeout"

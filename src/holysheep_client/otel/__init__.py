@@ -343,7 +343,8 @@ class OpenTelemetryHook(BaseHook):
         }
         if d.provider is not None:
             attrs["holysheep.provider"] = d.provider
-            attrs["gen_ai.provider.name"] = d.provider
+        if d.provider_kind is not None:
+            attrs["gen_ai.provider.name"] = d.provider_kind
         if d.response_model is not None:
             attrs["gen_ai.response.model"] = d.response_model
         if d.error is not None:
@@ -353,6 +354,8 @@ class OpenTelemetryHook(BaseHook):
         if call is None:
             return
         span_attrs = dict(attrs)
+        for key, value in d.tags.items():
+            span_attrs[f"holysheep.tag.{key}"] = value
         span_attrs["holysheep.attempts"] = d.attempts
         span_attrs["holysheep.failovers"] = call.failovers
         if d.error is None:
