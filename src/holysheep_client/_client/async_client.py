@@ -181,11 +181,11 @@ class AsyncClient(BaseClient[AsyncTransport]):
         return response
 
     async def _hop(self, call: Call, name: str, spec: ChatRequestSpec) -> ChatResponse:
-        request, sent = self._request(call, name, spec)
+        request, sent = self._hops.request(call, name, spec)
         response = await self._stacks[name].handle_async_request(request)
         try:
             body = await read_body_async(response, judge=response.status_code < 300)
-            return self._answer(call, name, sent, response, body)
+            return self._hops.answer(call, name, sent, request, response, body)
         finally:
             await response.aclose()
 
@@ -247,11 +247,11 @@ class AsyncClient(BaseClient[AsyncTransport]):
             ConfigError: No provider has that name.
             APIError: The provider answered with an error.
         """
-        name = self._models_provider(provider)
-        request = self._get_request(name, "/models")
+        name = self._hops.models_provider(provider)
+        request = self._hops.get_request(name, "/models")
         response = await self._stacks[name].handle_async_request(request)
         body = await read_body_async(response)
-        return self._models(name, response, body)
+        return self._hops.models(name, response, body)
 
     async def verify(self, provider: str | None = None) -> None:
         """

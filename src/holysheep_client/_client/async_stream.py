@@ -161,10 +161,10 @@ class AsyncChatStream:
         """Send one hop and read it up to its first event (or its end)."""
         client, m = self._client, self._machine
         assert m is not None
-        request, sent = client._request(m.call, name, spec)
+        request, sent = client._hops.request(m.call, name, spec)
         response = await client._stacks[name].handle_async_request(request)
         if response.status_code >= 300:
-            raise client._error(name, response, await read_body_async(response))
+            raise client._hops.error(name, response, await read_body_async(response))
         seg = m.begin(name, sent, request, response, flt)
         self._open.append(seg)
         try:

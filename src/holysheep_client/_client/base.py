@@ -13,41 +13,30 @@ import contextlib
 import copy
 import random
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar
 
 from .._config import ClientConfig, TimeoutConfig
-from .._content.schemas import OutputFormat
-from .._cost import PriceTable
 from .._models import ChatResponse, Health
 from .._observe.dispatch import HookDispatcher
 from .._observe.hooks import ClientHook
 from .._observe.log import logger
-from .._protocols import ChatRequestSpec, ParsedChat, WireProtocol, protocol_for
+from .._protocols import ChatRequestSpec, WireProtocol, protocol_for
 from .._resilience.state import StackState
 from .._routing.failover import FailoverPlan, FailoverPolicy
 from .._routing.hedging import HedgeRace, hedge_delay
 from .._routing.router import WeightedRouter
-from .._transports.deadline import Abort
-from .._transports.extensions import (
-    EXT_ABORT,
-    EXT_CALL,
-    EXT_DEADLINE,
-    EXT_FIRST_BY,
-    EXT_MAX_ATTEMPTS,
-    EXT_PROVIDER,
-    EXT_RETRY_AFTER,
-    EXT_TIMEOUTS,
-)
-from .._transports.observed import observed
 from .._types import AsyncTransport, Clock, SyncTransport
-from ..errors import APIError, CapabilityError, OutputValidationError
+from ..errors import (
+    CapabilityError,
+)
+from .budgets import BudgetLedger
 from .call import Call, CallRecord, Counters, abandoned, details, health_of
+from .hops import Hops
 from .options import CallOptions, call_options
 from .scrub import Scrubber
 
 if TYPE_CHECKING:
-    import httpx2
+    pass
 
 __all__ = ["BaseClient", "Flavor"]
 
@@ -113,15 +102,6 @@ class BaseClient(Generic[S]):
             clock=clock,
             rng=self._rng,
         )
-        self._policy = FailoverPolicy.from_config(config)
-        self._prices = PriceTable(config.pricing)
-        self._counters = Counters(self._providers)
-        self._scrubber = Scrubber(
-            p.secret().get_secret_value() for p in config.providers
-        )
-        self._closed = False
-        self._view = False
-        self._defaults = CallOptions()
         if flavor == "httpx":
             import httpx
 
@@ -130,6 +110,27 @@ class BaseClient(Generic[S]):
             import httpx2
 
             self._request_cls = httpx2.Request
+        self._policy = FailoverPolicy.from_config(config)
+        self._counters = Counters(self._providers)
+        self._scrubber = Scrubber(
+            p.secret().get_secret_value() for p in config.providers
+        )
+        self._hops = Hops(
+            config,
+            protocols=self._protocols,
+            state=self._state,
+            policy=self._policy,
+            clock=clock,
+            counters=self._counters,
+            scrubber=self._scrubber,
+            request_cls=self._request_cls,
+        )
+        self._ledger = BudgetLedger(
+            config.budgets, clock=clock, shared=_shared_spend(self._state, clock)
+        )
+        self._closed = False
+        self._view = False
+        self._defaults = CallOptions()
 
     def _stack(self, name: str, inner: S | None) -> S:
         """One provider's transport stack on the client's state (sync or async)."""
@@ -177,6 +178,7 @@ class BaseClient(Generic[S]):
             raise CapabilityError(
                 f"no candidate provider can take this call: it needs {missing}"
             )
+        self._ledger.check(options.tags)
         plan = self._router.plan(route_key, eligible=eligible)
         timeout = options.timeout or self._config.timeout
         started = self._clock.monotonic()
@@ -259,6 +261,8 @@ class BaseClient(Generic[S]):
         latency = self._clock.monotonic() - call.started
         if error is not None:
             self._scrubber.error(error)
+        elif response is not None:
+            self._ledger.spend(call.options.tags, response.cost_usd)
         if not abandoned(error):
             self._target_outcome(call, response, latency)
             if self._hooks.hooks:
@@ -279,175 +283,6 @@ class BaseClient(Generic[S]):
 
     # -- requests ------------------------------------------------------------------
 
-    def _request(
-        self,
-        call: Call,
-        name: str,
-        spec: ChatRequestSpec,
-        *,
-        abort: Abort | None = None,
-    ) -> tuple[httpx2.Request, str]:
-        """
-        The HTTP request of one hop (this provider's model id, protocol and key).
-
-        Returns:
-            The request and the model id sent.
-        """
-        provider = self._providers[name]
-        proto = self._protocols[name]
-        model = provider.model_for(spec.model)
-        sent = spec if model == spec.model else _with_model(spec, model)
-        options = call.options
-        ext: dict[str, Any] = {
-            EXT_DEADLINE: call.deadline,
-            EXT_PROVIDER: name,
-            EXT_CALL: call.record,
-        }
-        first_token = call.timeout.first_token
-        if call.stream and first_token is not None:
-            ext[EXT_FIRST_BY] = self._clock.monotonic() + first_token
-        if abort is not None:
-            ext[EXT_ABORT] = abort
-        if options.timeout is not None:
-            ext[EXT_TIMEOUTS] = options.timeout
-        if options.max_attempts is not None:
-            ext[EXT_MAX_ATTEMPTS] = options.max_attempts
-        headers = proto.headers(provider.secret().get_secret_value())
-        if options.extra_headers:
-            headers = {**options.extra_headers, **headers}
-        request = self._request_cls(
-            "POST",
-            provider.base_url + proto.chat_path(),
-            headers=headers,
-            content=proto.chat_body(
-                sent, cache="prompt_cache" in provider.capabilities
-            ),
-            extensions=ext,
-        )
-        return request, model
-
-    def _get_request(self, name: str, path: str) -> httpx2.Request:
-        """
-        A GET to ``{base_url}{path}`` with the provider's auth headers.
-        """
-        provider = self._config.provider(name)
-        headers = self._protocols[name].headers(provider.secret().get_secret_value())
-        headers.pop("content-type", None)
-        total = self._config.timeout.total
-        request: httpx2.Request = self._request_cls(
-            "GET",
-            provider.base_url + path,
-            headers=headers,
-            extensions={
-                EXT_DEADLINE: None
-                if total is None
-                else self._clock.monotonic() + total,
-                EXT_PROVIDER: name,
-                EXT_CALL: CallRecord(),
-            },
-        )
-        return request
-
-    def _models_provider(self, provider: str | None) -> str:
-        name = provider or next(iter(self._providers))
-        self._config.provider(name)
-        return name
-
-    # -- answers -------------------------------------------------------------------
-
-    def _error(self, name: str, response: httpx2.Response, body: bytes) -> APIError:
-        """The typed error of an error answer."""
-        retry_after = response.extensions.get(EXT_RETRY_AFTER)
-        error = self._protocols[name].parse_error(
-            response.status_code,
-            body,
-            provider=name,
-            request_id=_request_id(response),
-            retry_after=retry_after if isinstance(retry_after, int | float) else None,
-        )
-        self._scrubber.error(error)
-        return error
-
-    def _answer(
-        self,
-        call: Call,
-        name: str,
-        sent_model: str,
-        response: httpx2.Response,
-        body: bytes,
-    ) -> ChatResponse:
-        """
-        The `ChatResponse` of a hop's answer, priced, checked and counted.
-
-        Raises:
-            APIError: An error status, or a body that is not a chat answer.
-            OutputValidationError: An answer that does not match ``response_format``
-                (the provider answered, but not as asked: a provider fault).
-        """
-        if response.status_code >= 300:
-            raise self._error(name, response, body)
-        output = call.spec.output
-        stream = observed(response)
-        try:
-            parsed = self._protocols[name].parse_chat(
-                body, provider=name, request_id=_request_id(response), output=output
-            )
-        except APIError:
-            if stream is not None:
-                stream.settle(False)  # a malformed 2xx is the provider's failure
-            raise
-        if stream is not None:
-            stream.settle(True)
-        value = None if output is None else self._checked(name, output, parsed.text)
-        return self._response(call, name, sent_model, parsed, value)
-
-    def _checked(self, name: str, output: OutputFormat, text: str) -> Any:
-        """The answer parsed against ``output``, or `OutputValidationError`."""
-        try:
-            return output.parse(text)
-        except ValueError as exc:
-            # The reason names a field or a JSON error; never the text itself.
-            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            raise OutputValidationError(
-                f"provider {name!r} answered with output that does not match"
-                f" response_format ({reason})",
-                status_code=200,
-                provider=name,
-                raw=text,
-            ) from None
-
-    def _response(
-        self,
-        call: Call,
-        name: str,
-        sent_model: str,
-        parsed: ParsedChat,
-        value: Any = None,
-    ) -> ChatResponse:
-        latency = self._clock.monotonic() - call.started
-        cost = self._prices.cost(sent_model, parsed.usage)
-        self._counters.count(name, ok=True, cost=cost, latency=latency)
-        return ChatResponse(
-            text=parsed.text,
-            model=parsed.model,
-            provider=name,
-            usage=parsed.usage,
-            latency_ms=latency * 1000.0,
-            attempts=max(call.record.attempts, 1),
-            cost_usd=cost,
-            request_id=parsed.request_id,
-            stop_reason=parsed.stop_reason,
-            content=parsed.content,
-            parsed=value,
-        )
-
-    def _models(self, name: str, response: httpx2.Response, body: bytes) -> list[str]:
-        if response.status_code >= 300:
-            raise self._error(name, response, body)
-        return self._protocols[name].parse_models(body, provider=name)
-
-    # -- counters ------------------------------------------------------------------
-
     def _failed_hop(self, name: str) -> None:
         self._counters.count(name, ok=False)
 
@@ -461,7 +296,11 @@ class BaseClient(Generic[S]):
             ``ready`` is true while at least one provider's breaker is not open.
         """
         return health_of(
-            self._state, self._router, self._counters, self._config.cny_per_usd
+            self._state,
+            self._router,
+            self._counters,
+            self._config.cny_per_usd,
+            self._ledger.snapshot(),
         )
 
     def with_options(
@@ -514,6 +353,14 @@ class BaseClient(Generic[S]):
         self._router.set_weights(weights)
 
 
+def _shared_spend(state: StackState, clock: Clock) -> Any:
+    if state.shared is None:
+        return None
+    from .._resilience.shared.spend import SharedSpend
+
+    return SharedSpend(state.shared, clock=clock)
+
+
 def _with_telemetry(hooks: Sequence[ClientHook], telemetry: bool) -> list[ClientHook]:
     """``hooks``, with the default OpenTelemetry hook unless off or already there."""
     out = list(hooks)
@@ -524,12 +371,3 @@ def _with_telemetry(hooks: Sequence[ClientHook], telemetry: bool) -> list[Client
     if not any(isinstance(h, OpenTelemetryHook) for h in out):
         out.append(OpenTelemetryHook())
     return out
-
-
-def _with_model(spec: ChatRequestSpec, model: str) -> ChatRequestSpec:
-    return replace(spec, model=model)
-
-
-def _request_id(response: httpx2.Response) -> str | None:
-    h = response.headers
-    return h.get("request-id") or h.get("x-request-id")

@@ -48,6 +48,7 @@ class Call:
         response: Its answer, once there is one.
         options: Its per-call options (a view's merged with the call's).
         timeout: Its timeouts (the client's, or the call's own).
+        estimate: Its local input-token estimate, once computed.
     """
 
     spec: ChatRequestSpec
@@ -60,6 +61,7 @@ class Call:
     response: ChatResponse | None = None
     options: CallOptions = field(default_factory=CallOptions)
     timeout: TimeoutConfig = field(default_factory=TimeoutConfig)
+    estimate: int | None = None
 
 
 @dataclass(slots=True)
@@ -170,7 +172,11 @@ def details(
 
 
 def health_of(
-    state: StackState, router: WeightedRouter, counters: Counters, cny_per_usd: float
+    state: StackState,
+    router: WeightedRouter,
+    counters: Counters,
+    cny_per_usd: float,
+    budgets: dict[str, dict[str, float]] | None = None,
 ) -> Health:
     """
     A client's `Health`: breakers, effective weights, counters, the migration.
@@ -193,4 +199,9 @@ def health_of(
             cost_cny=cost * cny_per_usd,
         )
     ready = any(p.breaker != "open" for p in providers.values())
-    return Health(ready=ready, providers=providers, migration=router.status())
+    return Health(
+        ready=ready,
+        providers=providers,
+        migration=router.status(),
+        budgets=budgets or {},
+    )

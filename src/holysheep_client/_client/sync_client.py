@@ -150,11 +150,11 @@ class Client(BaseClient[SyncTransport]):
     def _hop(
         self, call: Call, name: str, spec: ChatRequestSpec, abort: Abort | None
     ) -> ChatResponse:
-        request, sent = self._request(call, name, spec, abort=abort)
+        request, sent = self._hops.request(call, name, spec, abort=abort)
         response = self._stacks[name].handle_request(request)
         try:
             body = read_body_sync(response, judge=response.status_code < 300)
-            return self._answer(call, name, sent, response, body)
+            return self._hops.answer(call, name, sent, request, response, body)
         finally:
             response.close()
 
@@ -203,11 +203,11 @@ class Client(BaseClient[SyncTransport]):
         """
         The model ids a provider lists; see `AsyncClient.models`.
         """
-        name = self._models_provider(provider)
-        request = self._get_request(name, "/models")
+        name = self._hops.models_provider(provider)
+        request = self._hops.get_request(name, "/models")
         response = self._stacks[name].handle_request(request)
         body = read_body_sync(response)
-        return self._models(name, response, body)
+        return self._hops.models(name, response, body)
 
     def verify(self, provider: str | None = None) -> None:
         """

@@ -166,10 +166,10 @@ class ChatStream:
         """Send one hop and read it up to its first event (or its end)."""
         client, m = self._client, self._machine
         assert m is not None
-        request, sent = client._request(m.call, name, spec, abort=abort)
+        request, sent = client._hops.request(m.call, name, spec, abort=abort)
         response = client._stacks[name].handle_request(request)
         if response.status_code >= 300:
-            raise client._error(name, response, read_body_sync(response))
+            raise client._hops.error(name, response, read_body_sync(response))
         seg = m.begin(name, sent, request, response, flt)
         with self._lock:
             self._open.append(seg)

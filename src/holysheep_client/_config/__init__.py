@@ -12,6 +12,7 @@ from .client import ClientConfig, ModelPrice
 from .provider import ProviderConfig
 from .resilience import (
     BreakerConfig,
+    BudgetConfig,
     PoolConfig,
     RateLimitConfig,
     RetryConfig,
@@ -22,6 +23,7 @@ from .routing import HedgingConfig, MigrationConfig, MigrationPhase, RollbackCon
 
 __all__ = [
     "BreakerConfig",
+    "BudgetConfig",
     "ClientConfig",
     "HedgingConfig",
     "MigrationConfig",

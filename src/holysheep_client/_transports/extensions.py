@@ -21,6 +21,8 @@ __all__ = [
     "EXT_SENT",
     "EXT_TIMEOUT",
     "EXT_TIMEOUTS",
+    "EXT_TOKENS",
+    "EXT_TOKEN_RESERVATION",
 ]
 
 #: Absolute deadline of the whole call on the stack's clock (monotonic seconds), or None.
@@ -45,5 +47,9 @@ EXT_RETRY_AFTER: Final = "holysheep.retry_after"
 EXT_TIMEOUTS: Final = "holysheep.timeouts"
 #: One call's cap on the attempts per provider (``max_attempts=``).
 EXT_MAX_ATTEMPTS: Final = "holysheep.max_attempts"
+#: The tokens one attempt reserves of its provider's ``tokens_per_minute``.
+EXT_TOKENS: Final = "holysheep.tokens"
+#: The `TokenReservation` of the attempt in flight, for the client to settle.
+EXT_TOKEN_RESERVATION: Final = "holysheep.token_reservation"
 #: httpx's own per-request timeout extension.
 EXT_TIMEOUT: Final = "timeout"
