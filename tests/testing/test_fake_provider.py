@@ -81,7 +81,12 @@ def test_anthropic_message_has_the_api_shape() -> None:
     }
     assert body["content"] == [{"type": "text", "text": DEFAULT_REPLY}]
     assert body["stop_sequence"] is None
-    assert body["usage"] == {"input_tokens": 6, "output_tokens": 5}
+    assert body["usage"] == {
+        "input_tokens": 6,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": 5,
+    }
 
 
 def test_openai_completion_has_the_api_shape() -> None:
@@ -107,6 +112,13 @@ def test_openai_completion_has_the_api_shape() -> None:
         "prompt_tokens": 5,
         "completion_tokens": 5,
         "total_tokens": 10,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
     }
 
 

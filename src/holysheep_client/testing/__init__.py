@@ -1,10 +1,13 @@
 """
-Test helpers: a fake provider (in-process and on loopback), `FakeClock`, `no_backoff()`.
+Test helpers: a strict fake provider (in-process and on loopback), `FakeClock`,
+`no_backoff()`, and the script API (`FakeChat`, `FakeReply`, `tool_loop`,
+`json_answer`) that makes the fake a tool-using, JSON-answering, thinking model.
 """
 
 from __future__ import annotations
 
 from .._resilience.retry import no_backoff
+from ._chat import FakeChat, FakeMessage, FakeTool, FakeToolCall, FakeToolResult
 from ._clock import FakeClock
 from ._faults import Fault, FaultKind, FaultPlan
 from ._process import FakeServer
@@ -16,6 +19,8 @@ from ._provider import (
     ReplyFn,
 )
 from ._records import RecordedRequest
+from ._schema import schema_example
+from ._script import FakeReply, Script, ScriptFn, StopReason, json_answer, tool_loop
 from ._transport import (
     FakeAsyncTransport,
     FakeHttpxAsyncTransport,
@@ -28,16 +33,28 @@ __all__ = [
     "DEFAULT_MODELS",
     "DEFAULT_REPLY",
     "FakeAsyncTransport",
+    "FakeChat",
     "FakeClock",
     "FakeHttpxAsyncTransport",
     "FakeHttpxSyncTransport",
+    "FakeMessage",
     "FakeProvider",
+    "FakeReply",
     "FakeServer",
     "FakeSyncTransport",
+    "FakeTool",
+    "FakeToolCall",
+    "FakeToolResult",
     "Fault",
     "FaultKind",
     "FaultPlan",
     "RecordedRequest",
     "ReplyFn",
+    "Script",
+    "ScriptFn",
+    "StopReason",
+    "json_answer",
     "no_backoff",
+    "schema_example",
+    "tool_loop",
 ]
