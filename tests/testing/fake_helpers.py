@@ -16,18 +16,24 @@ ANTHROPIC = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
 OPENAI = {"authorization": f"Bearer {KEY}"}
 USER = [{"role": "user", "content": "where is my order"}]
 #: A real 1x1 PNG, base64: the fake checks image bytes against their media type.
-PNG_B64 = (
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
-)
+PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 SCHEMA = {
     "type": "object",
     "properties": {"order_id": {"type": "string"}},
     "required": ["order_id"],
 }
-ANTHROPIC_TOOL = {"name": "lookup_order", "description": "Find an order.", "input_schema": SCHEMA}
+ANTHROPIC_TOOL = {
+    "name": "lookup_order",
+    "description": "Find an order.",
+    "input_schema": SCHEMA,
+}
 OPENAI_TOOL = {
     "type": "function",
-    "function": {"name": "lookup_order", "description": "Find an order.", "parameters": SCHEMA},
+    "function": {
+        "name": "lookup_order",
+        "description": "Find an order.",
+        "parameters": SCHEMA,
+    },
 }
 
 

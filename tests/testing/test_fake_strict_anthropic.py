@@ -14,15 +14,27 @@ from holysheep_client.testing import FakeProvider, FakeReply
 from holysheep_client.testing._anthropic_validate import REQUEST_FIELDS
 from holysheep_client.testing._plan import signature_of
 
-CALL = {"type": "tool_use", "id": "toolu_1", "name": "lookup_order", "input": {"order_id": "A1"}}
+CALL = {
+    "type": "tool_use",
+    "id": "toolu_1",
+    "name": "lookup_order",
+    "input": {"order_id": "A1"},
+}
 RESULT = {"type": "tool_result", "tool_use_id": "toolu_1", "content": "shipped"}
-LOOP = [*USER, {"role": "assistant", "content": [CALL]}, {"role": "user", "content": [RESULT]}]
+LOOP = [
+    *USER,
+    {"role": "assistant", "content": [CALL]},
+    {"role": "user", "content": [RESULT]},
+]
 THINK = {"type": "enabled", "budget_tokens": 1024}
 
 
 def image(media_type: str = "image/png", data: str = PNG_B64) -> dict[str, Any]:
     """An image block with a base64 source."""
-    return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
+    return {
+        "type": "image",
+        "source": {"type": "base64", "media_type": media_type, "data": data},
+    }
 
 
 def user(*blocks: Any) -> list[dict[str, Any]]:
@@ -91,7 +103,9 @@ REFUSED = [
 @pytest.mark.parametrize(
     ("overrides", "needle"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED]
 )
-def test_refused_as_the_real_api_refuses(overrides: dict[str, Any], needle: str) -> None:
+def test_refused_as_the_real_api_refuses(
+    overrides: dict[str, Any], needle: str
+) -> None:
     """Each malformed body gets an invalid_request_error 400 in the API's words."""
     r = messages(FakeProvider(), **overrides)
     assert needle in error_of(r)
@@ -141,14 +155,25 @@ def test_thinking_blocks_from_the_fake_are_accepted_back() -> None:
     first = messages(provider, max_tokens=2000, thinking=THINK).json()
     assert first["content"][0]["type"] == "thinking"
     history = [*USER, {"role": "assistant", "content": first["content"]}, *USER]
-    assert messages(provider, max_tokens=2000, thinking=THINK, messages=history).status_code == 200
+    assert (
+        messages(
+            provider, max_tokens=2000, thinking=THINK, messages=history
+        ).status_code
+        == 200
+    )
 
 
 def test_text_only_model_refuses_images_like_deepseek() -> None:
     """images=False answers an image with the deserialisation 400 of a text-only model."""
     provider = FakeProvider(images=False)
     body = user(image(), {"type": "text", "text": "what?"})
-    message = error_of(messages(provider, messages=[*USER, {"role": "assistant", "content": "ok"}, *body]))
-    assert message.startswith("Failed to deserialize the JSON body into the target type")
+    message = error_of(
+        messages(
+            provider, messages=[*USER, {"role": "assistant", "content": "ok"}, *body]
+        )
+    )
+    assert message.startswith(
+        "Failed to deserialize the JSON body into the target type"
+    )
     assert "messages[2].content: unknown variant `image`" in message
     assert messages(provider).status_code == 200

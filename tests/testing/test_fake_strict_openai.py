@@ -13,7 +13,11 @@ from fake_helpers import OPENAI_TOOL, PNG_B64, SCHEMA, USER, completions, error_
 from holysheep_client.testing import FakeProvider
 from holysheep_client.testing._openai_validate import REQUEST_FIELDS
 
-CALL = {"id": "call_1", "type": "function", "function": {"name": "lookup_order", "arguments": '{"order_id": "A1"}'}}
+CALL = {
+    "id": "call_1",
+    "type": "function",
+    "function": {"name": "lookup_order", "arguments": '{"order_id": "A1"}'},
+}
 ASKED = {"role": "assistant", "content": None, "tool_calls": [CALL]}
 ANSWER = {"role": "tool", "tool_call_id": "call_1", "content": "shipped"}
 STRICT = {
@@ -36,7 +40,10 @@ def image_url(url: str) -> dict[str, Any]:
 
 def schema_format(schema: dict[str, Any], *, strict: bool = True) -> dict[str, Any]:
     """A json_schema response_format."""
-    return {"type": "json_schema", "json_schema": {"name": "status", "schema": schema, "strict": strict}}
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": "status", "schema": schema, "strict": strict},
+    }
 
 
 REFUSED = [
@@ -88,7 +95,9 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(
-    ("overrides", "needle", "param"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED]
+    ("overrides", "needle", "param"),
+    [c[1:] for c in REFUSED],
+    ids=[c[0] for c in REFUSED],
 )
 def test_refused_as_the_real_api_refuses(
     overrides: dict[str, Any], needle: str, param: str | None

@@ -90,9 +90,15 @@ def build_answer(chat_request: ChatRequest, reply: str | FakeReply, seq: int) ->
     assert chat is not None
     fake = reply if isinstance(reply, FakeReply) else FakeReply(text=reply)
     parts: list[Part] = []
-    if fake.thinking is not None and (chat.protocol == "openai" or chat_request.thinking_on):
+    if fake.thinking is not None and (
+        chat.protocol == "openai" or chat_request.thinking_on
+    ):
         parts.append(
-            Part("thinking", chunk_text(fake.thinking), signature=signature_of(fake.thinking))
+            Part(
+                "thinking",
+                chunk_text(fake.thinking),
+                signature=signature_of(fake.thinking),
+            )
         )
     text = fake.text
     calls = list(fake.tool_calls)
@@ -107,7 +113,9 @@ def build_answer(chat_request: ChatRequest, reply: str | FakeReply, seq: int) ->
     if stop_sequence is None:
         prefix = "toolu_fake" if chat.protocol == "anthropic" else "call_fake"
         if as_tool:
-            parts.append(_tool_part(str(chat.forced_tool), fake.json, f"{prefix}{seq:08d}_json"))
+            parts.append(
+                _tool_part(str(chat.forced_tool), fake.json, f"{prefix}{seq:08d}_json")
+            )
         for k, call in enumerate(calls):
             call_id = call.id or f"{prefix}{seq:08d}_{k}"
             parts.append(_tool_part(call.name, dict(call.input), call_id))

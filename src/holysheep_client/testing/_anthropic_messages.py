@@ -8,31 +8,35 @@ Messages follow the API's own wording (pydantic-style paths such as
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any
 
+from ._anthropic_blocks import (
+    CacheTally,
+    check_cache_control,
+    check_extra,
+    document,
+    fail,
+    image_source,
+    string_field,
+    tag,
+)
 from ._chat import FakeMessage, FakeToolCall, FakeToolResult
 from ._plan import WireError, count_words, signature_of
 
-__all__ = [
-    "IMAGE_MEDIA_TYPES",
-    "CacheTally",
-    "ParsedMessages",
-    "check_cache_control",
-    "check_extra",
-    "fail",
-    "literal",
-    "parse_messages",
-    "parse_system",
-    "sniff_image",
-]
+__all__ = ["ParsedMessages", "parse_messages", "parse_system"]
 
-IMAGE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
-_TAGS = ("text", "image", "document", "thinking", "redacted_thinking", "tool_use", "tool_result")
+_TAGS = (
+    "text",
+    "image",
+    "document",
+    "thinking",
+    "redacted_thinking",
+    "tool_use",
+    "tool_result",
+)
 _ROLE_BLOCKS = {
     "user": ("text", "image", "document", "tool_result"),
     "assistant": ("text", "thinking", "redacted_thinking", "tool_use"),
@@ -40,7 +44,9 @@ _ROLE_BLOCKS = {
 _FIELDS: dict[str, frozenset[str]] = {
     "text": frozenset({"type", "text", "cache_control", "citations"}),
     "image": frozenset({"type", "source", "cache_control"}),
-    "document": frozenset({"type", "source", "cache_control", "citations", "context", "title"}),
+    "document": frozenset(
+        {"type", "source", "cache_control", "citations", "context", "title"}
+    ),
     "tool_use": frozenset(
         {"type", "id", "name", "input", "cache_control", "caller", "toolset_name"}
     ),
@@ -62,126 +68,14 @@ _THINKING_FIRST = (
 )
 
 
-def fail(path: str, message: str) -> NoReturn:
-    """Raise the API's 400 for ``path``: ``"{path}: {message}"``."""
-    raise WireError(400, f"{path}: {message}")
-
-
-def literal(values: Sequence[str]) -> str:
-    """``'a', 'b' or 'c'``: how pydantic lists the allowed literals."""
-    quoted = [f"'{v}'" for v in values]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
-
-
-def check_extra(obj: Mapping[str, Any], allowed: frozenset[str] | set[str], path: str) -> None:
-    """Refuse a key outside ``allowed``: ``Extra inputs are not permitted``."""
-    for key in obj:
-        if key not in allowed:
-            fail(f"{path}.{key}" if path else str(key), "Extra inputs are not permitted")
-
-
-def _tag(block: Any, tags: Sequence[str], path: str) -> str:
-    if not isinstance(block, Mapping):
-        fail(path, "Input should be a valid dictionary or object to extract fields from")
-    kind = block.get("type")
-    if kind is None:
-        fail(path, "Unable to extract tag using discriminator 'type'")
-    if kind not in tags:
-        expected = ", ".join(f"'{t}'" for t in tags)
-        fail(
-            path,
-            f"Input tag '{kind}' found using 'type' does not match any of the"
-            f" expected tags: {expected}",
-        )
-    return str(kind)
-
-
-def _string(obj: Mapping[str, Any], key: str, path: str, *, required: bool = True) -> str:
-    if key not in obj:
-        if required:
-            fail(f"{path}.{key}", "Field required")
-        return ""
-    value = obj[key]
-    if not isinstance(value, str):
-        fail(f"{path}.{key}", "Input should be a valid string")
-    return value
-
-
-@dataclass(slots=True)
-class CacheTally:
-    """Counts ``cache_control`` breakpoints across a request (at most 4)."""
-
-    count: int = 0
-
-
-def check_cache_control(value: Any, path: str, tally: CacheTally) -> None:
-    """
-    Check one ``cache_control`` value (``{"type": "ephemeral", "ttl"?: "5m"|"1h"}``).
-    """
-    if value is None:
-        return
-    _tag(value, ("ephemeral",), path)
-    check_extra(value, {"type", "ttl"}, f"{path}.ephemeral")
-    if "ttl" in value and value["ttl"] not in ("5m", "1h"):
-        fail(f"{path}.ephemeral.ttl", "Input should be '5m' or '1h'")
-    tally.count += 1
-
-
-def sniff_image(data: bytes) -> str | None:
-    """The media type ``data``'s magic bytes show, or ``None`` for no known image."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-def _image_source(source: Any, path: str) -> None:
-    if source is None:
-        fail(path, "Field required")
-    kind = _tag(source, ("base64", "url", "file"), path)
-    if kind == "url":
-        check_extra(source, {"type", "url"}, f"{path}.url")
-        url = _string(source, "url", f"{path}.url")
-        if not url.startswith(("https://", "http://")):
-            fail(f"{path}.url.url", "Only HTTP and HTTPS URLs are supported")
-        return
-    if kind == "file":
-        check_extra(source, {"type", "file_id"}, f"{path}.file")
-        _string(source, "file_id", f"{path}.file")
-        return
-    check_extra(source, {"type", "media_type", "data"}, f"{path}.base64")
-    media = _string(source, "media_type", f"{path}.base64")
-    if media not in IMAGE_MEDIA_TYPES:
-        fail(f"{path}.base64.media_type", f"Input should be {literal(IMAGE_MEDIA_TYPES)}")
-    data = _string(source, "data", f"{path}.base64")
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        fail(f"{path}.base64.data", "The image data is not valid base64.")
-    found = sniff_image(raw)
-    if found is None:
-        fail(f"{path}.base64.data", "Could not process image")
-    if found != media:
-        fail(f"{path}.base64.data", f"Image does not match the provided media type {media}")
-
-
-def _document(block: Mapping[str, Any], path: str) -> None:
-    kind = _tag(block.get("source"), ("base64", "text", "content", "url", "file"), f"{path}.source")
-    if kind == "base64" and block["source"].get("media_type") != "application/pdf":
-        fail(f"{path}.source.base64.media_type", "Input should be 'application/pdf'")
-
-
 @dataclass(slots=True)
 class _Turn:
     role: str
     texts: list[str] = field(default_factory=list)
     calls: list[FakeToolCall] = field(default_factory=list)
-    results: list[tuple[int, str, str, bool]] = field(default_factory=list)  # j, id, text, err
+    results: list[tuple[int, str, str, bool]] = field(
+        default_factory=list
+    )  # j, id, text, err
     kinds: list[str] = field(default_factory=list)
     images: int = 0
     thinking: list[str] = field(default_factory=list)
@@ -206,9 +100,9 @@ def parse_system(system: Any, tally: CacheTally) -> str:
     texts = []
     for j, block in enumerate(system):
         path = f"system.{j}"
-        _tag(block, ("text",), path)
+        tag(block, ("text",), path)
         check_extra(block, _FIELDS["text"], path)
-        texts.append(_string(block, "text", path))
+        texts.append(string_field(block, "text", path))
         check_cache_control(block.get("cache_control"), f"{path}.cache_control", tally)
     return "".join(texts)
 
@@ -221,22 +115,24 @@ def _result_text(content: Any, path: str, tally: CacheTally, turn: _Turn) -> str
     texts = []
     for k, block in enumerate(content):
         sub = f"{path}.{k}"
-        kind = _tag(block, _RESULT_TAGS, sub)
+        kind = tag(block, _RESULT_TAGS, sub)
         check_extra(block, _FIELDS[kind], f"{sub}.{kind}")
-        check_cache_control(block.get("cache_control"), f"{sub}.{kind}.cache_control", tally)
+        check_cache_control(
+            block.get("cache_control"), f"{sub}.{kind}.cache_control", tally
+        )
         if kind == "text":
-            texts.append(_string(block, "text", f"{sub}.text"))
+            texts.append(string_field(block, "text", f"{sub}.text"))
         elif kind == "image":
-            _image_source(block.get("source"), f"{sub}.image.source")
+            image_source(block.get("source"), f"{sub}.image.source")
             turn.images += 1
         else:
-            _document(block, f"{sub}.document")
+            document(block, f"{sub}.document")
     return "".join(texts)
 
 
 def _block(block: Any, i: int, j: int, turn: _Turn, tally: CacheTally) -> None:
     path = f"messages.{i}.content.{j}"
-    kind = _tag(block, _TAGS, path)
+    kind = tag(block, _TAGS, path)
     tagged = f"{path}.{kind}"
     check_extra(block, _FIELDS[kind], tagged)
     if kind not in _ROLE_BLOCKS[turn.role]:
@@ -244,42 +140,45 @@ def _block(block: Any, i: int, j: int, turn: _Turn, tally: CacheTally) -> None:
     check_cache_control(block.get("cache_control"), f"{tagged}.cache_control", tally)
     turn.kinds.append(kind)
     if kind == "text":
-        text = _string(block, "text", tagged)
+        text = string_field(block, "text", tagged)
         if not text:
             fail("messages", "text content blocks must be non-empty")
         turn.texts.append(text)
     elif kind == "image":
-        _image_source(block.get("source"), f"{tagged}.source")
+        image_source(block.get("source"), f"{tagged}.source")
         turn.images += 1
     elif kind == "document":
-        _document(block, tagged)
+        document(block, tagged)
     elif kind == "tool_use":
-        call_id = _string(block, "id", tagged)
+        call_id = string_field(block, "id", tagged)
         if not _ID.match(call_id):
             fail(f"{tagged}.id", "String should match pattern '^[a-zA-Z0-9_-]+$'")
-        name = _string(block, "name", tagged)
+        name = string_field(block, "name", tagged)
         if "input" not in block:
             fail(f"{tagged}.input", "Field required")
         if not isinstance(block["input"], dict):
             fail(f"{tagged}.input", "Input should be a valid dictionary")
         turn.calls.append(FakeToolCall(name, block["input"], call_id))
     elif kind == "tool_result":
-        use_id = _string(block, "tool_use_id", tagged)
+        use_id = string_field(block, "tool_use_id", tagged)
         if not _ID.match(use_id):
-            fail(f"{tagged}.tool_use_id", "String should match pattern '^[a-zA-Z0-9_-]+$'")
+            fail(
+                f"{tagged}.tool_use_id",
+                "String should match pattern '^[a-zA-Z0-9_-]+$'",
+            )
         is_error = block.get("is_error", False)
         if not isinstance(is_error, bool):
             fail(f"{tagged}.is_error", "Input should be a valid boolean")
         text = _result_text(block.get("content"), f"{tagged}.content", tally, turn)
         turn.results.append((j, use_id, text, is_error))
     elif kind == "thinking":
-        thinking = _string(block, "thinking", tagged)
-        signature = _string(block, "signature", tagged)
+        thinking = string_field(block, "thinking", tagged)
+        signature = string_field(block, "signature", tagged)
         if signature != signature_of(thinking):
             fail(path, "Invalid `signature` in `thinking` block")
         turn.thinking.append(thinking)
     else:
-        _string(block, "data", tagged)
+        string_field(block, "data", tagged)
 
 
 def _turns(messages: list[Any], tally: CacheTally) -> list[_Turn]:
@@ -310,10 +209,10 @@ def _turns(messages: list[Any], tally: CacheTally) -> list[_Turn]:
         empty = not turn.kinds or (not "".join(turn.texts) and turn.kinds == ["text"])
         if empty and not (i == len(messages) - 1 and role == "assistant"):
             fail(
-                    f"messages.{i}",
-                    "all messages must have non-empty content except for the optional"
-                    " final assistant message",
-                )
+                f"messages.{i}",
+                "all messages must have non-empty content except for the optional"
+                " final assistant message",
+            )
         turns.append(turn)
     return turns
 
@@ -321,7 +220,9 @@ def _turns(messages: list[Any], tally: CacheTally) -> list[_Turn]:
 def _pair(turns: list[_Turn]) -> None:
     for i, turn in enumerate(turns):
         prev = turns[i - 1] if i else None
-        offered = {c.id for c in prev.calls} if prev and prev.role == "assistant" else set()
+        offered = (
+            {c.id for c in prev.calls} if prev and prev.role == "assistant" else set()
+        )
         for j, use_id, _, _ in turn.results:
             if use_id not in offered:
                 fail(
@@ -372,7 +273,9 @@ def _thinking_first(turns: list[_Turn]) -> None:
         raise WireError(400, _THINKING_FIRST.format(i=i, found=first))
 
 
-def parse_messages(messages: Any, tally: CacheTally, *, thinking_on: bool) -> ParsedMessages:
+def parse_messages(
+    messages: Any, tally: CacheTally, *, thinking_on: bool
+) -> ParsedMessages:
     """
     Check ``messages`` and build the neutral turns.
 
@@ -420,5 +323,8 @@ def parse_messages(messages: Any, tally: CacheTally, *, thinking_on: bool) -> Pa
     if last.role == "assistant" and not last.calls:
         prefill = "".join(last.texts)
         if prefill != prefill.rstrip():
-            fail("messages", "final assistant content cannot end with trailing whitespace")
+            fail(
+                "messages",
+                "final assistant content cannot end with trailing whitespace",
+            )
     return ParsedMessages(out, words, prefill, first_image)

@@ -14,15 +14,14 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from ._anthropic_messages import (
+from ._anthropic_blocks import (
     CacheTally,
     check_cache_control,
     check_extra,
     fail,
     literal,
-    parse_messages,
-    parse_system,
 )
+from ._anthropic_messages import parse_messages, parse_system
 from ._chat import FakeChat, FakeTool
 from ._plan import ChatRequest, WireError, count_words
 
@@ -123,7 +122,10 @@ def _thinking(value: Any, max_tokens: int) -> tuple[str | None, int | None]:
     if isinstance(budget, bool) or not isinstance(budget, int):
         fail("thinking.enabled.budget_tokens", "Input should be a valid integer")
     if budget < 1024:
-        fail("thinking.enabled.budget_tokens", "Input should be greater than or equal to 1024")
+        fail(
+            "thinking.enabled.budget_tokens",
+            "Input should be greater than or equal to 1024",
+        )
     if max_tokens <= budget:
         raise WireError(
             400,
@@ -140,7 +142,10 @@ def _input_schema(schema: Any, path: str) -> dict[str, Any]:
     if not isinstance(schema, dict):
         fail(path, "Input should be a valid dictionary")
     if any(k in schema for k in ("oneOf", "allOf", "anyOf")):
-        fail(path, "input_schema does not support oneOf, allOf, or anyOf at the top level")
+        fail(
+            path,
+            "input_schema does not support oneOf, allOf, or anyOf at the top level",
+        )
     if "type" not in schema:
         fail(f"{path}.type", "Field required")
     if schema["type"] != "object":
@@ -207,7 +212,10 @@ def _tool_choice(
     if value is None:
         return None, None
     if not isinstance(value, Mapping):
-        fail("tool_choice", "Input should be a valid dictionary or object to extract fields from")
+        fail(
+            "tool_choice",
+            "Input should be a valid dictionary or object to extract fields from",
+        )
     kind = value.get("type")
     if kind not in ("auto", "any", "tool", "none"):
         fail(
@@ -221,7 +229,10 @@ def _tool_choice(
     check_extra(value, fields, f"tool_choice.{kind}")
     flag = value.get("disable_parallel_tool_use")
     if flag is not None and not isinstance(flag, bool):
-        fail(f"tool_choice.{kind}.disable_parallel_tool_use", "Input should be a valid boolean")
+        fail(
+            f"tool_choice.{kind}.disable_parallel_tool_use",
+            "Input should be a valid boolean",
+        )
     name = None
     if kind == "tool":
         name = value.get("name")
@@ -229,11 +240,16 @@ def _tool_choice(
             fail("tool_choice.tool.name", "Field required")
     if kind in ("any", "tool"):
         if not tools:
-            fail("tool_choice", "tool_choice may only be specified while providing tools.")
+            fail(
+                "tool_choice",
+                "tool_choice may only be specified while providing tools.",
+            )
         if name is not None and all(t.name != name for t in tools):
             fail("tool_choice.tool.name", f"Tool '{name}' not found in provided tools")
         if thinking_on:
-            raise WireError(400, "Thinking may not be enabled when tool_choice forces tool use.")
+            raise WireError(
+                400, "Thinking may not be enabled when tool_choice forces tool use."
+            )
     return kind, name
 
 
@@ -259,7 +275,10 @@ def _output_config(value: Any) -> tuple[str | None, dict[str, Any] | None]:
 
 
 def _literals(body: Mapping[str, Any]) -> None:
-    for key, allowed in (("service_tier", ("auto", "standard_only")), ("speed", ("standard", "fast"))):
+    for key, allowed in (
+        ("service_tier", ("auto", "standard_only")),
+        ("speed", ("standard", "fast")),
+    ):
         if body.get(key) is not None and body[key] not in allowed:
             fail(key, f"Input should be {literal(allowed)}")
     for key in ("inference_geo",):
@@ -315,14 +334,17 @@ def parse_request(body: Any) -> ChatRequest:
             raise WireError(400, "`top_k` may not be set when thinking is enabled.")
         top_p = body.get("top_p")
         if top_p is not None and top_p < 0.95:
-            raise WireError(400, "`top_p` must be between 0.95 and 1 when thinking is enabled.")
+            raise WireError(
+                400, "`top_p` must be between 0.95 and 1 when thinking is enabled."
+            )
     tools = _tools(body.get("tools"), tally)
     choice, forced = _tool_choice(body.get("tool_choice"), tools, thinking_on)
     effort, fmt_schema = _output_config(body.get("output_config"))
     parsed = parse_messages(body.get("messages"), tally, thinking_on=thinking_on)
     if tally.count > 4:
         raise WireError(
-            400, f"A maximum of 4 blocks with cache_control may be provided. Found {tally.count}."
+            400,
+            f"A maximum of 4 blocks with cache_control may be provided. Found {tally.count}.",
         )
     schema, schema_name = fmt_schema, None
     if schema is None and forced is not None:

@@ -125,7 +125,10 @@ def _delta(index: int, delta: dict[str, Any]) -> bytes:
 
 def _block_events(index: int, part: Part) -> list[tuple[bytes, bool]]:
     if part.kind == "text":
-        out = [(_delta(index, {"type": "text_delta", "text": c}), True) for c in part.chunks]
+        out = [
+            (_delta(index, {"type": "text_delta", "text": c}), True)
+            for c in part.chunks
+        ]
     elif part.kind == "thinking":
         out = [
             (_delta(index, {"type": "thinking_delta", "thinking": c}), True)
@@ -185,7 +188,10 @@ def stream_parts(
         head.append(_event("ping", {"type": "ping"}))
     delta = {
         "type": "message_delta",
-        "delta": {"stop_reason": answer.stop_reason, "stop_sequence": answer.stop_sequence},
+        "delta": {
+            "stop_reason": answer.stop_reason,
+            "stop_sequence": answer.stop_sequence,
+        },
         "usage": {"output_tokens": answer.output_tokens},
     }
     events.append((_event("message_delta", delta), False))

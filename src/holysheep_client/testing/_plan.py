@@ -33,6 +33,7 @@ __all__ = [
     "group_events",
     "reason_phrase",
     "signature_of",
+    "sniff_image",
     "text_of",
 ]
 
@@ -229,6 +230,19 @@ def signature_of(thinking: str) -> str:
     """
     digest = hashlib.sha256(b"holysheep-fake-thinking:" + thinking.encode()).digest()
     return "fakesig" + base64.b64encode(digest).decode()
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The media type ``data``'s magic bytes show, or ``None`` for no known image."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
 
 
 def reason_phrase(status: int) -> str:

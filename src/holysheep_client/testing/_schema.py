@@ -63,7 +63,9 @@ def _example(schema: Any, root: Any, depth: int) -> Any:
             if key == "allOf":
                 merged: dict[str, Any] = {}
                 for branch in branches:
-                    merged.update(_resolve(branch, root) if isinstance(branch, Mapping) else {})
+                    merged.update(
+                        _resolve(branch, root) if isinstance(branch, Mapping) else {}
+                    )
                 return _example(merged, root, depth + 1)
             return _example(branches[0], root, depth + 1)
     kind = schema.get("type")
@@ -115,7 +117,11 @@ def _number_for(schema: Mapping[str, Any], *, integer: bool) -> int | float:
     if isinstance(low, int | float) and not isinstance(low, bool) and low > value:
         value = low
     above = schema.get("exclusiveMinimum")
-    if isinstance(above, int | float) and not isinstance(above, bool) and value <= above:
+    if (
+        isinstance(above, int | float)
+        and not isinstance(above, bool)
+        and value <= above
+    ):
         value = above + 1
     return math.ceil(value) if integer else value
 
@@ -137,12 +143,17 @@ def strict_schema_problem(schema: Any, *, kind: str, name: str) -> str | None:
         return prefix + "schema must be a JSON Schema of 'type: \"object\"'."
     if schema.get("type") != "object" and "$ref" not in schema:
         got = schema.get("type")
-        return prefix + f"schema must be a JSON Schema of 'type: \"object\"', got 'type: \"{got}\"'."
+        return (
+            prefix
+            + f"schema must be a JSON Schema of 'type: \"object\"', got 'type: \"{got}\"'."
+        )
     return _strict_walk(schema, (), prefix)
 
 
 def _context(path: tuple[str, ...]) -> str:
-    return "(" + ", ".join(repr(p) for p in path) + ("," if len(path) == 1 else "") + ")"
+    return (
+        "(" + ", ".join(repr(p) for p in path) + ("," if len(path) == 1 else "") + ")"
+    )
 
 
 def _strict_walk(node: Any, path: tuple[str, ...], prefix: str) -> str | None:
@@ -160,7 +171,9 @@ def _strict_walk(node: Any, path: tuple[str, ...], prefix: str) -> str | None:
         if not isinstance(props, Mapping):
             props = {}
         required = node.get("required", [])
-        missing = [p for p in props if not isinstance(required, list) or p not in required]
+        missing = [
+            p for p in props if not isinstance(required, list) or p not in required
+        ]
         if missing:
             return (
                 prefix + f"In context={_context(path)}, 'required' is required to be"

@@ -106,7 +106,9 @@ class FakeReply:
             )
         for call in self.tool_calls:
             if not isinstance(call, FakeToolCall):
-                raise TypeError(f"tool_calls must be FakeToolCall objects, got {call!r}")
+                raise TypeError(
+                    f"tool_calls must be FakeToolCall objects, got {call!r}"
+                )
 
     def to_dict(self) -> dict[str, Any]:
         """
@@ -117,7 +119,11 @@ class FakeReply:
             out["text"] = self.text
         if self.tool_calls:
             out["tool_calls"] = [
-                {"name": c.name, "input": dict(c.input), **({"id": c.id} if c.id else {})}
+                {
+                    "name": c.name,
+                    "input": dict(c.input),
+                    **({"id": c.id} if c.id else {}),
+                }
                 for c in self.tool_calls
             ]
         if self.thinking is not None:
@@ -201,7 +207,9 @@ def default_answer(chat: FakeChat, text: str) -> str | FakeReply:
         tool = chat.tool(chat.forced_tool or "") or chat.tools[0]
         if chat.protocol == "anthropic" and chat.schema_name == tool.name:
             return FakeReply(json=schema_example(tool.input_schema))
-        return FakeReply(tool_calls=[FakeToolCall(tool.name, _object(tool.input_schema))])
+        return FakeReply(
+            tool_calls=[FakeToolCall(tool.name, _object(tool.input_schema))]
+        )
     if chat.schema is not None:
         return FakeReply(json=schema_example(chat.schema))
     if chat.wants_json:
@@ -243,7 +251,11 @@ class _ToolLoop:
 
     def to_spec(self) -> dict[str, Any]:
         return {
-            "tool_loop": {"tool": self.tool, "input": dict(self.input), "answer": self.answer}
+            "tool_loop": {
+                "tool": self.tool,
+                "input": dict(self.input),
+                "answer": self.answer,
+            }
         }
 
 
@@ -361,7 +373,9 @@ def script_from_spec(spec: Mapping[str, Any] | None) -> SpecScript | None:
     [(kind, arg)] = spec.items()
     if kind == "tool_loop":
         if not isinstance(arg, Mapping) or not isinstance(arg.get("tool"), str):
-            raise ValueError('tool_loop needs {"tool": NAME, "input": {...}, "answer": TEXT}')
+            raise ValueError(
+                'tool_loop needs {"tool": NAME, "input": {...}, "answer": TEXT}'
+            )
         unknown = sorted(set(arg) - {"tool", "input", "answer"})
         if unknown:
             raise ValueError(f"unknown tool_loop fields: {', '.join(unknown)}")
@@ -376,4 +390,6 @@ def script_from_spec(spec: Mapping[str, Any] | None) -> SpecScript | None:
         if not isinstance(arg, Mapping):
             raise ValueError("reply needs a mapping of FakeReply fields")
         return _Fixed(FakeReply.from_dict(arg))
-    raise ValueError(f"unknown script kind {kind!r}: use tool_loop, json_answer or reply")
+    raise ValueError(
+        f"unknown script kind {kind!r}: use tool_loop, json_answer or reply"
+    )
