@@ -249,6 +249,9 @@ class _ToolLoop:
             return FakeReply(tool_calls=[FakeToolCall(self.tool, dict(self.input))])
         return default_answer(chat, DEFAULT_REPLY)
 
+    def __repr__(self) -> str:
+        return f"tool_loop({self.tool!r}, {dict(self.input)!r}, {self.answer!r})"
+
     def to_spec(self) -> dict[str, Any]:
         return {
             "tool_loop": {
@@ -265,6 +268,9 @@ class _JsonAnswer:
 
     def __call__(self, chat: FakeChat) -> FakeReply:
         return FakeReply(json=self.value)
+
+    def __repr__(self) -> str:
+        return f"json_answer({self.value!r})"
 
     def to_spec(self) -> dict[str, Any]:
         return {"json_answer": self.value}
