@@ -30,7 +30,7 @@ from holysheep_client.testing import (
     schema_example,
     tool_loop,
 )
-from holysheep_client.testing._script import script_from_spec, script_to_spec
+from holysheep_client.testing._ready_scripts import script_from_spec, script_to_spec
 
 ANTHROPIC_HISTORY = [
     {"role": "user", "content": "where is A1"},

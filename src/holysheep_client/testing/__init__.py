@@ -18,9 +18,10 @@ from ._provider import (
     FakeProvider,
     ReplyFn,
 )
+from ._ready_scripts import json_answer, tool_loop
 from ._records import RecordedRequest
 from ._schema import schema_example
-from ._script import FakeReply, Script, ScriptFn, StopReason, json_answer, tool_loop
+from ._script import FakeReply, Script, ScriptFn, StopReason
 from ._transport import (
     FakeAsyncTransport,
     FakeHttpxAsyncTransport,

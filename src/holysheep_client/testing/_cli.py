@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ._faults import Fault
 from ._provider import DEFAULT_API_KEY, DEFAULT_MODELS, DEFAULT_REPLY, FakeProvider
-from ._script import script_from_spec
+from ._ready_scripts import script_from_spec
 from ._server import serve
 
 __all__ = ["API_KEY_ENV", "main"]

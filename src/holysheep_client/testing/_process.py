@@ -21,8 +21,9 @@ from typing import IO, Any
 from ._cli import API_KEY_ENV
 from ._faults import Fault
 from ._provider import DEFAULT_API_KEY, DEFAULT_REPLY
+from ._ready_scripts import script_to_spec
 from ._records import RecordedRequest
-from ._script import Script, script_to_spec
+from ._script import Script
 
 __all__ = ["FakeServer"]
 

@@ -21,7 +21,7 @@ from . import _http11 as http11
 from ._faults import Fault
 from ._plan import dumps
 from ._provider import FakeProvider
-from ._script import script_from_spec
+from ._ready_scripts import script_from_spec
 
 __all__ = ["FakeHTTPServer", "serve"]
 
