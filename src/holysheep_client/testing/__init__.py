@@ -21,7 +21,7 @@ from ._provider import (
 from ._ready_scripts import json_answer, tool_loop
 from ._records import RecordedRequest
 from ._schema import schema_example
-from ._script import FakeReply, Script, ScriptFn, StopReason
+from ._script import FakeReply, Script, ScriptFn, SpecScript, StopReason
 from ._transport import (
     FakeAsyncTransport,
     FakeHttpxAsyncTransport,
@@ -53,6 +53,7 @@ __all__ = [
     "ReplyFn",
     "Script",
     "ScriptFn",
+    "SpecScript",
     "StopReason",
     "json_answer",
     "no_backoff",
