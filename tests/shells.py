@@ -151,6 +151,13 @@ class ShellClient:
             return await raw.models(provider)
         return await asyncio.to_thread(lambda: raw.models(provider))
 
+    async def count_tokens(self, messages: Any, **kw: Any) -> int:
+        """``client.count_tokens(messages, **kw)``."""
+        raw = self.raw
+        if isinstance(raw, AsyncClient):
+            return await raw.count_tokens(messages, **kw)
+        return await asyncio.to_thread(lambda: raw.count_tokens(messages, **kw))
+
     async def verify(self, provider: str | None = None) -> None:
         """``client.verify(provider)``."""
         raw = self.raw

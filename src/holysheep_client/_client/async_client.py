@@ -236,6 +236,44 @@ class AsyncClient(BaseClient[AsyncTransport]):
             self, spec, route_key=route_key, resume=resume, options=options
         )
 
+    async def count_tokens(
+        self,
+        messages: Sequence[Any],
+        *,
+        model: str,
+        tools: Sequence[Tool | Mapping[str, Any]] | None = None,
+        provider: str | None = None,
+    ) -> int:
+        """
+        The input tokens ``messages`` (and ``tools``) would take on one provider.
+
+        On the Anthropic protocol this asks the provider
+        (``POST {base_url}/messages/count_tokens``); where the provider has no such
+        endpoint (404), and always on the OpenAI protocol, it is the local estimate
+        the token limit reserves with (about four characters a token; see
+        `docs/limits.md`). The call goes through the provider's stack (request
+        limit, retries, breaker) but is not routed or failed over.
+
+        Args:
+            messages: As for `chat`.
+            model: A model id or an alias the provider's ``models`` map translates.
+            tools: As for `chat`; their definitions count too.
+            provider: The provider's name (the first configured one by default).
+
+        Raises:
+            BadRequestError: The messages or tools are invalid.
+            ConfigError: No provider has that name.
+            APIError: The provider answered with another error.
+
+        .. versionadded:: 0.2.0
+        """
+        name, spec, request = self._count_plan(messages, model, tools, provider)
+        if request is None:
+            return self._hops.counted(name, spec, None, b"")
+        response = await self._stacks[name].handle_async_request(request)
+        body = await read_body_async(response)
+        return self._hops.counted(name, spec, response, body)
+
     async def models(self, provider: str | None = None) -> list[str]:
         """
         The model ids a provider lists (``GET {base_url}/models``).

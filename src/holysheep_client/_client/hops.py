@@ -173,14 +173,56 @@ class Hops:
         """
         A GET to ``{base_url}{path}`` with the provider's auth headers.
         """
+        return self._plain(name, "GET", path, None)
+
+    def count_request(self, name: str, spec: ChatRequestSpec) -> httpx2.Request | None:
+        """
+        The provider's token-count request for ``spec`` (its model id), or
+        ``None`` when its protocol has no counting endpoint.
+        """
+        proto = self._protocols[name]
+        path = proto.count_path()
+        if path is None:
+            return None
+        provider = self._providers[name]
+        model = provider.model_for(spec.model)
+        sent = spec if model == spec.model else _with_model(spec, model)
+        body = proto.count_body(sent, cache="prompt_cache" in provider.capabilities)
+        return self._plain(name, "POST", path, body)
+
+    def counted(
+        self,
+        name: str,
+        spec: ChatRequestSpec,
+        response: httpx2.Response | None,
+        body: bytes,
+    ) -> int:
+        """
+        The input tokens of a count answer; the local estimate when the protocol
+        has no counting endpoint (no ``response``) or the provider has none (404).
+
+        Raises:
+            APIError: Any other error answer, or a body that is not a count.
+        """
+        if response is None or response.status_code == 404:
+            return estimate_input_tokens(spec)
+        if response.status_code >= 300:
+            raise self.error(name, response, body)
+        return self._protocols[name].parse_count(body, provider=name)
+
+    def _plain(
+        self, name: str, method: str, path: str, body: bytes | None
+    ) -> httpx2.Request:
         provider = self._config.provider(name)
         headers = self._protocols[name].headers(provider.secret().get_secret_value())
-        headers.pop("content-type", None)
+        if body is None:
+            headers.pop("content-type", None)
         total = self._config.timeout.total
         request: httpx2.Request = self._request_cls(
-            "GET",
+            method,
             provider.base_url + path,
             headers=headers,
+            content=body,
             extensions={
                 EXT_DEADLINE: None
                 if total is None

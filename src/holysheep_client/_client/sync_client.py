@@ -199,6 +199,27 @@ class Client(BaseClient[SyncTransport]):
             workers=self._workers,
         )  # fmt: skip
 
+    def count_tokens(
+        self,
+        messages: Sequence[Any],
+        *,
+        model: str,
+        tools: Sequence[Tool | Mapping[str, Any]] | None = None,
+        provider: str | None = None,
+    ) -> int:
+        """
+        The input tokens ``messages`` (and ``tools``) would take on one provider;
+        see `AsyncClient.count_tokens`.
+
+        .. versionadded:: 0.2.0
+        """
+        name, spec, request = self._count_plan(messages, model, tools, provider)
+        if request is None:
+            return self._hops.counted(name, spec, None, b"")
+        response = self._stacks[name].handle_request(request)
+        body = read_body_sync(response)
+        return self._hops.counted(name, spec, response, body)
+
     def models(self, provider: str | None = None) -> list[str]:
         """
         The model ids a provider lists; see `AsyncClient.models`.

@@ -244,12 +244,14 @@ class FakeServer:
         reply: str | None = None,
         script: Script | Mapping[str, Any] | None | _Keep = _KEEP,
         images: bool | None = None,
+        count_tokens: bool | None = None,
         models: Sequence[str] | None = None,
         model_map: Mapping[str, str] | None = None,
         latency: float | None = None,
     ) -> None:
         """
-        Change the reply, script, images, models, model map or latency.
+        Change the reply, script, images, token counting, models, model map or
+        latency.
 
         This is ``POST /_fake/config`` with a JSON object of the fields to
         change. A script travels as its JSON spec:
@@ -264,6 +266,7 @@ class FakeServer:
             script: `tool_loop(...)`, `json_answer(...)`, a `FakeReply`, a spec
                 mapping, or ``None`` to remove the script (omitted: unchanged).
             images: ``False`` makes the model refuse images; ``True`` takes them.
+            count_tokens: ``False`` answers ``/messages/count_tokens`` with 404.
             models: The new ``/models`` list.
             model_map: The new requested -> reported model map.
             latency: The new base latency, in seconds.
@@ -277,6 +280,8 @@ class FakeServer:
             payload["script"] = script_to_spec(script)
         if images is not None:
             payload["images"] = images
+        if count_tokens is not None:
+            payload["count_tokens"] = count_tokens
         if reply is not None:
             payload["reply"] = reply
         if models is not None:

@@ -194,7 +194,9 @@ class FakeHTTPServer:
         return 404, {"error": f"no admin route {method} {path}"}
 
 
-_CONFIG_FIELDS = {"reply", "script", "images", "models", "model_map", "latency"}
+_CONFIG_FIELDS = {
+    "reply", "script", "images", "count_tokens", "models", "model_map", "latency",
+}  # fmt: skip
 
 
 def _configure(provider: FakeProvider, data: dict[str, Any]) -> None:
@@ -203,10 +205,11 @@ def _configure(provider: FakeProvider, data: dict[str, Any]) -> None:
         raise ValueError(f"unknown config fields: {', '.join(unknown)}")
     if "script" in data:
         provider.script = script_from_spec(data["script"])
-    if "images" in data:
-        if not isinstance(data["images"], bool):
-            raise ValueError("images must be true or false")
-        provider.images = data["images"]
+    for flag in ("images", "count_tokens"):
+        if flag in data:
+            if not isinstance(data[flag], bool):
+                raise ValueError(f"{flag} must be true or false")
+            setattr(provider, flag, data[flag])
     if "reply" in data:
         provider.reply = str(data["reply"])
     if "models" in data:
