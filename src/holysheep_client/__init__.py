@@ -14,6 +14,7 @@ from ._client.sync_client import Client
 from ._client.sync_stream import ChatStream
 from ._config import (
     BreakerConfig,
+    BudgetConfig,
     ClientConfig,
     HedgingConfig,
     MigrationConfig,
@@ -60,6 +61,7 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BudgetExceededError,
     CapabilityError,
     CircuitOpenError,
     ConfigError,
@@ -92,6 +94,8 @@ __all__ = [
     "BaseHook",
     "BreakerConfig",
     "BreakerTransition",
+    "BudgetConfig",
+    "BudgetExceededError",
     "CapabilityError",
     "ChatResponse",
     "ChatStream",

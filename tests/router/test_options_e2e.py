@@ -42,7 +42,7 @@ async def test_a_per_call_timeout_ends_a_slow_call_on_time(
     async with shell.client(two_providers(servers)) as client:
         out, took = await client.timed_chat(messages=MSGS, model="m", timeout=0.3)
     assert isinstance(out, APITimeoutError), out
-    assert 0.3 <= took <= 0.45, took
+    assert 0.3 <= took <= 0.8, took  # ~0.3 s; the slack is for a loaded machine
 
 
 async def test_a_timeout_config_per_call_bounds_each_attempt(

@@ -173,6 +173,7 @@ class AsyncClient(BaseClient[AsyncTransport]):
             timeout=timeout, max_attempts=max_attempts, extra_headers=extra_headers,
             providers=providers, tags=tags,
         )  # fmt: skip
+        await self._ledger.load_async(options.tags)
         with self._calling(spec, route_key, options) as call:
             walk = self._walk(call)
             hop = functools.partial(self._hop, call)

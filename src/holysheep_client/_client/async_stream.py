@@ -113,6 +113,7 @@ class AsyncChatStream:
 
     async def _run(self) -> AsyncIterator[StreamEvent]:
         client = self._client
+        await client._ledger.load_async(self._options.tags)
         call = client._begin(self._spec, self._route_key, self._options, stream=True)
         m = self._machine = StreamMachine(client, call, resume=self._resume)
         error: BaseException | None = None

@@ -34,6 +34,10 @@ class SharedSpend(Protocol):
         """Add to a counter (in the background where it can)."""
         ...
 
+    async def load_async(self, tag: str, value: str, day: str) -> None:
+        """Read a counter not read yet."""
+        ...
+
 
 class BudgetLedger:
     """
@@ -84,6 +88,18 @@ class BudgetLedger:
             if shared is not None:
                 return max(shared, local)
         return local
+
+    async def load_async(self, tags: Mapping[str, str]) -> None:
+        """
+        Read the shared spend of these tags' values where this process has not
+        (asyncio: `check` then never waits on Redis, and never misses a reading).
+        """
+        if self._shared is None or not self.budgets:
+            return
+        with self._lock:
+            day = self._today()
+        for _, tag, value in self._keys(tags):
+            await self._shared.load_async(tag, value, day)
 
     def check(self, tags: Mapping[str, str]) -> None:
         """

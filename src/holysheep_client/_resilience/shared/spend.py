@@ -3,7 +3,8 @@ SharedSpend: the budgets' spend counters in Redis, one per tag value and UTC day
 
 A check must not wait on Redis on the caller's path, so each counter's last reading is
 cached for `FRESH` seconds: a blocking client reads it again when it is older, an
-asyncio client refreshes it in the background and checks against the last reading.
+asyncio client reads it once (`load_async`), then refreshes it in the background and
+checks against the last reading.
 Spend reaches Redis as it happens, so a budget spent in one process refuses calls in
 every other within about `FRESH` seconds.
 """
@@ -90,6 +91,17 @@ class SharedSpend:
         if start:
             self._store.spawn(self._refresh(key))
         return None if seen is None else seen[0]
+
+    async def load_async(self, tag: str, value: str, day: str) -> None:
+        """
+        Read a counter this process has not read yet, so that an asyncio client's
+        first call of a tag value is checked against the spend of every process.
+        """
+        key = self._key(tag, value, day)
+        with self._lock:
+            if key in self._seen:
+                return
+        self._remember(key, await self._store.run_async(GET, (key,), ()))
 
     def add(self, tag: str, value: str, day: str, usd: float) -> None:
         """
