@@ -10,6 +10,9 @@ import pytest
 
 from shells import SHELLS, Shell
 
+#: The async pool backends; transport and loopback tests run on each.
+BACKENDS = ("httpcore", "aiohttp")
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
@@ -33,3 +36,9 @@ def shared_dir() -> Path:
 def shell(request: pytest.FixtureRequest) -> Shell:
     """The client a behaviour test runs on: AsyncClient, then Client."""
     return Shell(request.param)
+
+
+@pytest.fixture(params=BACKENDS)
+def pool_backend(request: pytest.FixtureRequest) -> str:
+    """The async pool backend a transport test runs on: httpcore, then aiohttp."""
+    return str(request.param)

@@ -1,6 +1,8 @@
 """
 One harness for both clients: every client behaviour test runs on `AsyncClient` and on
-`Client` through the ``shell`` fixture (see ``conftest.py``).
+`Client` through the ``shell`` fixture (see ``conftest.py``). Tests over loopback run
+the async client on both pool backends too (``POOL_SHELLS``: ``async`` on httpcore,
+``aiohttp``, ``sync``).
 
 The sync client runs in a worker thread, so a test is written once, as async code:
 
@@ -31,9 +33,28 @@ from holysheep_client import (
 from holysheep_client._clock import SYSTEM_CLOCK
 from holysheep_client.testing import FakeProvider
 
-__all__ = ["SHELLS", "Shell", "ShellClient", "StreamResult"]
+__all__ = [
+    "POOL_SHELLS",
+    "SHELLS",
+    "Shell",
+    "ShellClient",
+    "StreamResult",
+    "on_backend",
+]
 
 SHELLS = ("async", "sync")
+#: For tests that reach the pool (loopback servers): the async client on each backend.
+POOL_SHELLS = ("async", "aiohttp", "sync")
+
+
+def on_backend(config: ClientConfig, backend: str) -> ClientConfig:
+    """``config`` with its pool on ``backend`` (``"httpcore"`` or ``"aiohttp"``)."""
+    if config.pool.backend == backend:
+        return config
+    pool = config.pool.model_copy(update={"backend": backend})
+    return config.model_copy(update={"pool": pool})
+
+
 T = TypeVar("T")
 
 
@@ -61,9 +82,11 @@ class ShellClient:
         config: ClientConfig,
         *,
         fakes: Mapping[str, FakeProvider] | None = None,
+        backend: str = "httpcore",
         **kw: Any,
     ) -> None:
         self.kind = kind
+        config = on_backend(config, backend)
         if fakes is not None:
             kw["transports"] = {
                 name: f.async_transport() if kind == "async" else f.sync_transport()
@@ -176,10 +199,13 @@ class ShellClient:
 
 
 class Shell:
-    """Which client a test runs on: ``"async"`` or ``"sync"``."""
+    """Which client a test runs on: ``"async"``, ``"sync"``, or ``"aiohttp"`` (the
+    async client on the aiohttp pool)."""
 
-    def __init__(self, kind: Literal["async", "sync"]) -> None:
-        self.kind = kind
+    def __init__(self, kind: Literal["async", "sync", "aiohttp"]) -> None:
+        self.name = kind
+        self.backend = "aiohttp" if kind == "aiohttp" else "httpcore"
+        self.kind: Literal["async", "sync"] = "sync" if kind == "sync" else "async"
 
     def client(
         self,
@@ -189,7 +215,7 @@ class Shell:
         **kw: Any,
     ) -> ShellClient:
         """A client of this shell; ``fakes`` become its in-process transports."""
-        return ShellClient(self.kind, config, fakes=fakes, **kw)
+        return ShellClient(self.kind, config, fakes=fakes, backend=self.backend, **kw)
 
     def __repr__(self) -> str:
-        return self.kind
+        return self.name

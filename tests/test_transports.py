@@ -34,7 +34,11 @@ from holysheep_client.testing import DEFAULT_API_KEY, FakeServer, Fault
 MESSAGE = {"role": "user", "content": "hi"}
 
 
-def config(url: str = "http://127.0.0.1:9/v1", **kw: Any) -> ClientConfig:
+def config(
+    url: str = "http://127.0.0.1:9/v1", backend: str = "httpcore", **kw: Any
+) -> ClientConfig:
+    kw.setdefault("pool", PoolConfig())
+    kw["pool"] = kw["pool"].model_copy(update={"backend": backend})
     data: dict[str, Any] = {
         "providers": [
             ProviderConfig(name="fake", base_url=url, api_key=DEFAULT_API_KEY)
@@ -174,12 +178,14 @@ def headers() -> dict[str, str]:
 @pytest.mark.slow
 @pytest.mark.anyio
 async def test_the_server_never_sees_more_than_max_connections(
-    server: FakeServer,
+    server: FakeServer, pool_backend: str
 ) -> None:
     """60 concurrent calls over a pool of 4 never open more than 4 connections."""
     server.configure(latency=0.02)
     cfg = config(
-        server.url, pool=PoolConfig(max_connections=4, max_keepalive_connections=4)
+        server.url,
+        pool_backend,
+        pool=PoolConfig(max_connections=4, max_keepalive_connections=4),
     )
     async with build_http_client(cfg, "fake") as http:
         responses = await asyncio.gather(
@@ -197,11 +203,13 @@ async def test_the_server_never_sees_more_than_max_connections(
 @pytest.mark.slow
 @pytest.mark.anyio
 async def test_a_total_deadline_beats_a_long_per_attempt_timeout(
-    server: FakeServer,
+    server: FakeServer, pool_backend: str
 ) -> None:
     """per_attempt=30 s with total=2 s gives up at about 2 s, as APITimeoutError."""
     server.set_faults([Fault("latency", delay=30.0)])
-    cfg = config(server.url, timeout=TimeoutConfig(per_attempt=30.0, total=2.0))
+    cfg = config(
+        server.url, pool_backend, timeout=TimeoutConfig(per_attempt=30.0, total=2.0)
+    )
     stack = build_transport_stack(cfg, "fake")
     request = httpx2.Request(
         "POST", f"{server.url}/messages", json=chat_body(), headers=headers()
@@ -232,13 +240,15 @@ def test_a_total_deadline_holds_on_the_sync_path(server: FakeServer) -> None:
 @pytest.mark.slow
 @pytest.mark.anyio
 async def test_anthropic_async_sdk_gains_our_retries_and_breaker(
-    server: FakeServer,
+    server: FakeServer, pool_backend: str
 ) -> None:
     """The async anthropic SDK on our client: the server sees our retry; the breaker opens."""
     import anthropic
 
     cfg = config(
-        server.url, circuit_breaker=BreakerConfig(fail_max=2, reset_timeout=60)
+        server.url,
+        pool_backend,
+        circuit_breaker=BreakerConfig(fail_max=2, reset_timeout=60),
     )
     http = build_http_client(cfg, "fake")
     sdk = anthropic.AsyncAnthropic(
@@ -290,13 +300,13 @@ def test_anthropic_sync_sdk_gains_our_retries(server: FakeServer) -> None:
 @pytest.mark.slow
 @pytest.mark.anyio
 async def test_anthropic_sdk_reports_our_deadline_as_its_timeout(
-    server: FakeServer,
+    server: FakeServer, pool_backend: str
 ) -> None:
     """A deadline expiry reaches the SDK as its own APITimeoutError."""
     import anthropic
 
     server.set_faults([Fault("latency", delay=5.0)])
-    cfg = config(server.url, timeout=TimeoutConfig(total=0.3))
+    cfg = config(server.url, pool_backend, timeout=TimeoutConfig(total=0.3))
     sdk = anthropic.AsyncAnthropic(
         base_url=server.origin,
         api_key=DEFAULT_API_KEY,
@@ -313,14 +323,16 @@ async def test_anthropic_sdk_reports_our_deadline_as_its_timeout(
 
 @pytest.mark.slow
 @pytest.mark.anyio
-async def test_openai_async_sdk_gains_our_retries(server: FakeServer) -> None:
+async def test_openai_async_sdk_gains_our_retries(
+    server: FakeServer, pool_backend: str
+) -> None:
     """The async openai SDK on our client: a 429 with Retry-After is retried once."""
     import openai
 
     sdk = openai.AsyncOpenAI(
         base_url=server.url,
         api_key=DEFAULT_API_KEY,
-        http_client=build_http_client(config(server.url), "fake"),
+        http_client=build_http_client(config(server.url, pool_backend), "fake"),
         max_retries=0,
     )
     server.set_faults([Fault("status", status=429, retry_after=0.05, times=1)])
@@ -359,10 +371,14 @@ def test_openai_sync_sdk_gains_our_retries_and_breaker(server: FakeServer) -> No
 
 @pytest.mark.slow
 @pytest.mark.anyio
-async def test_plain_httpx_client_gains_our_retries(server: FakeServer) -> None:
+async def test_plain_httpx_client_gains_our_retries(
+    server: FakeServer, pool_backend: str
+) -> None:
     """A plain httpx.AsyncClient from build_http_client retries dropped connections."""
     server.set_faults([Fault("drop", times=2)])
-    async with build_http_client(config(server.url), "fake", flavor="httpx") as http:
+    async with build_http_client(
+        config(server.url, pool_backend), "fake", flavor="httpx"
+    ) as http:
         response = await http.post(
             f"{server.url}/messages", json=chat_body(), headers=headers()
         )

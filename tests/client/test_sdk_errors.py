@@ -116,18 +116,34 @@ def test_sdk_error_names_the_provider_and_keeps_ours_as_cause(
 
 
 @pytest.mark.parametrize("protocol", ["anthropic", "openai"])
+@pytest.mark.parametrize(("make", "ours", "reason"), CASES)
 @pytest.mark.anyio
-async def test_async_sdk_sees_the_open_breaker(protocol: str) -> None:
-    """The async SDK clients get the same error: theirs, ours, and the reason."""
+async def test_async_sdk_errors_on_each_pool_backend(
+    protocol: str,
+    make: Callable[[str, str], ClientConfig],
+    ours: type[HolySheepError],
+    reason: str,
+    silent_url: str,
+    pool_backend: str,
+) -> None:
+    """The async SDKs on either pool get the same error: theirs, ours, the reason."""
     sdk_module = import_sdk(protocol)  # type: ignore[arg-type]
-    sdk = build_sdk_client(breaker_open(protocol, REFUSED), "fake")
-    with pytest.raises(sdk_module.APIConnectionError):
-        await call(sdk)
+    cfg = make(protocol, silent_url)
+    cfg = cfg.model_copy(
+        update={"pool": cfg.pool.model_copy(update={"backend": pool_backend})}
+    )
+    sdk = build_sdk_client(cfg, "fake")
+    if ours is not APITimeoutError:
+        with pytest.raises(sdk_module.APIConnectionError):
+            await call(sdk)
     with pytest.raises(sdk_module.APIConnectionError) as info:
         await call(sdk)
     await sdk.close()
-    assert isinstance(info.value.__cause__, CircuitOpenError)
-    assert "circuit breaker open for provider 'fake'" in str(info.value)
+    err = info.value
+    assert isinstance(err.__cause__, ours) and isinstance(err, ours)
+    assert f"{reason} for provider 'fake'" in str(err)
+    if ours is APITimeoutError:
+        assert isinstance(err, sdk_module.APITimeoutError)
 
 
 def test_a_plain_httpx2_caller_still_gets_the_library_error() -> None:

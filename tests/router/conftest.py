@@ -10,6 +10,7 @@ import pytest
 from router_helpers import REPLY
 
 from holysheep_client.testing import FakeServer
+from shells import POOL_SHELLS, Shell
 
 
 @pytest.fixture(scope="package")
@@ -25,3 +26,9 @@ def servers(_servers: dict[str, FakeServer]) -> dict[str, FakeServer]:
     for s in _servers.values():
         s.reset()
     return _servers
+
+
+@pytest.fixture(params=POOL_SHELLS)
+def shell(request: pytest.FixtureRequest) -> Shell:
+    """Over loopback the pool is real: AsyncClient on httpcore, on aiohttp, then Client."""
+    return Shell(request.param)

@@ -105,12 +105,18 @@ class RateLimitConfig(ConfigModel):
 class PoolConfig(ConfigModel):
     """
     Connection pool limits of each provider's pool transport.
+
+    Attributes:
+        backend: The async pool: ``"httpcore"`` (httpx2's own pool, the
+            default) or ``"aiohttp"`` (aiohttp's connector, the ``aiohttp``
+            extra). The sync client always uses httpcore.
     """
 
     max_connections: int = Field(100, ge=1)
     max_keepalive_connections: int = Field(50, ge=0)
     keepalive_expiry: Duration = 5.0
     http2: bool = False
+    backend: Literal["httpcore", "aiohttp"] = "httpcore"
 
 
 class TimeoutConfig(ConfigModel):

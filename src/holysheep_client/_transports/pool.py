@@ -253,11 +253,25 @@ class PoolTransport(Layer):
 
 def build_pool_transport(
     pool: PoolConfig, *, sync: bool = False, flavor: Flavor = "httpx2"
-) -> PoolTransport:
+) -> Any:
     """
-    A `PoolTransport` for ``pool``.
+    The pool transport for ``pool``: a `PoolTransport` (httpcore), or for an async
+    stack with ``backend="aiohttp"`` an `AiohttpPoolTransport`.
 
     Raises:
         ValueError: ``flavor`` is not ``"httpx2"`` or ``"httpx"``.
+        ModuleNotFoundError: ``backend="aiohttp"`` without aiohttp installed; the
+            message names the extra.
     """
+    library(flavor)
+    if pool.backend == "aiohttp" and not sync:
+        if importlib.util.find_spec("aiohttp") is None:
+            raise ModuleNotFoundError(
+                "PoolConfig(backend='aiohttp') needs aiohttp; install it with"
+                " pip install 'holysheep-client[aiohttp]'",
+                name="aiohttp",
+            )
+        from .aiohttp_pool import AiohttpPoolTransport
+
+        return AiohttpPoolTransport(pool, flavor=flavor)
     return PoolTransport(pool, sync=sync, flavor=flavor)
