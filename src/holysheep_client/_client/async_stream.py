@@ -5,7 +5,7 @@ AsyncChatStream: the asyncio shell over `StreamMachine`; it only sends, reads an
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
@@ -53,7 +53,8 @@ class AsyncChatStream:
         self._resume = resume
         self._options = options
         self._machine: StreamMachine | None = None
-        self._gen: AsyncIterator[StreamEvent] | None = None
+        self._gen: AsyncGenerator[list[StreamEvent], None] | None = None
+        self._flat: _Events | None = None
         self._open: list[Segment] = []
 
     def __repr__(self) -> str:
@@ -76,7 +77,7 @@ class AsyncChatStream:
         """
         if self._gen is not None:
             with contextlib.suppress(Exception):
-                await self._gen.aclose()  # type: ignore[attr-defined]
+                await self._gen.aclose()
         await self._close_open()
 
     @property
@@ -86,16 +87,20 @@ class AsyncChatStream:
 
         .. versionadded:: 0.2.0
         """
-        if self._gen is None:
+        return self._events()
+
+    def _events(self) -> _Events:
+        if self._flat is None:
             self._gen = self._run()
-        return self._gen
+            self._flat = _Events(self._gen)
+        return self._flat
 
     @property
     def text_stream(self) -> AsyncIterator[str]:
         """
         The text deltas, as they arrive (the same single-use stream as ``events``).
         """
-        return _texts(self.events)
+        return _Texts(self._events())
 
     async def get_final_response(self) -> ChatResponse:
         """
@@ -111,7 +116,8 @@ class AsyncChatStream:
 
     # -- the shell -------------------------------------------------------------------
 
-    async def _run(self) -> AsyncIterator[StreamEvent]:
+    async def _run(self) -> AsyncGenerator[list[StreamEvent], None]:
+        # Yields the events of each chunk as one list: `_Events` hands them out.
         client = self._client
         await client._ledger.load_async(self._options.tags)
         call = client._begin(self._spec, self._route_key, self._options, stream=True)
@@ -127,16 +133,18 @@ class AsyncChatStream:
             m.commit(seg)
             while True:
                 try:
-                    for delta in m.take(seg):
-                        yield delta
+                    batch = m.take(seg)
+                    if batch:
+                        yield batch
                     while not seg.done:
                         chunk = await seg.body.read_async(m.read_deadline(seg))
                         if chunk is None:
                             m.eof(seg)
                             break
                         m.feed(seg, chunk)
-                        for delta in m.take(seg):
-                            yield delta
+                        batch = m.take(seg)
+                        if batch:
+                            yield batch
                     break
                 except HolySheepError as err:
                     await self._discard(seg)
@@ -212,7 +220,54 @@ class AsyncChatStream:
             await self._discard(self._open[-1])
 
 
-async def _texts(events: AsyncIterator[StreamEvent]) -> AsyncIterator[str]:
-    async for event in events:
-        if isinstance(event, TextDelta):
-            yield event.text
+class _Events:
+    """
+    A stream's events one at a time, from the lists `AsyncChatStream._run` yields
+    per chunk: one awaitable per event, not a generator hop per event and layer.
+    """
+
+    __slots__ = ("_batch", "_batches", "_i")
+
+    def __init__(self, batches: AsyncGenerator[list[StreamEvent], None]) -> None:
+        self._batches = batches
+        self._batch: list[StreamEvent] = []
+        self._i = 0
+
+    def __aiter__(self) -> _Events:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        batch, i = self._batch, self._i
+        while i >= len(batch):
+            batch = self._batch = await self._batches.__anext__()
+            i = 0
+        self._i = i + 1
+        return batch[i]
+
+    async def next_text(self) -> str:
+        """The next text delta's text (other events are skipped)."""
+        batch, i = self._batch, self._i
+        while True:
+            while i < len(batch):
+                event = batch[i]
+                i += 1
+                if type(event) is TextDelta:
+                    self._i = i
+                    return event.text
+            batch = self._batch = await self._batches.__anext__()
+            i = self._i = 0
+
+
+class _Texts:
+    """The text view of the same `_Events` (``text_stream``)."""
+
+    __slots__ = ("_events",)
+
+    def __init__(self, events: _Events) -> None:
+        self._events = events
+
+    def __aiter__(self) -> _Texts:
+        return self
+
+    def __anext__(self) -> Awaitable[str]:
+        return self._events.next_text()

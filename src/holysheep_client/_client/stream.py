@@ -178,13 +178,21 @@ class StreamMachine:
         if events:
             seg.started = True
             flt = seg.filter
-            for event in events:
-                if flt is not None and isinstance(event, TextDelta):
-                    text = flt.feed(event.text)
-                    if text:
-                        seg.pending.append(TextDelta(text))
+            if flt is None:
+                if seg.pending:
+                    seg.pending += events
                 else:
-                    seg.pending.append(event)
+                    seg.pending = events  # a fresh list from the decoder: no copy
+            else:
+                for event in events:
+                    if type(event) is TextDelta:
+                        text = flt.feed(event.text)
+                        if text == event.text:
+                            seg.pending.append(event)  # built once, passed on as is
+                        elif text:
+                            seg.pending.append(TextDelta(text))
+                    else:
+                        seg.pending.append(event)
         if seg.decoder.ended:
             self._ended(seg)
 
@@ -235,10 +243,11 @@ class StreamMachine:
         seg.pending = []
         if self.ttft is None:
             self.ttft = self._client._clock.monotonic() - self.call.started
+        delivered = self.delivered
         for event in out:
-            if isinstance(event, TextDelta):
-                self.delivered.append(event.text)
-            elif not isinstance(event, ThinkingDelta):
+            if type(event) is TextDelta:
+                delivered.append(event.text)
+            elif type(event) is not ThinkingDelta:
                 self.tooled = True
         return out
 

@@ -23,6 +23,7 @@ from .._content.request import ChatRequestSpec
 from .._content.schemas import OutputFormat
 from .._models import Usage
 from ..errors import APIError
+from .sse import SSEDecoder, event_json
 
 __all__ = [
     "STOP_REASONS",
@@ -31,6 +32,7 @@ __all__ = [
     "ParsedChat",
     "SSEDecoder",
     "StreamDecoder",
+    "event_json",
     "WireProtocol",
     "json_body",
     "malformed",
@@ -208,48 +210,6 @@ def token_count(value: object) -> int:
     return max(int(value), 0)
 
 
-class SSEDecoder:
-    """
-    Server-sent events framing: bytes in, ``(event, data)`` pairs out.
-
-    Handles CRLF and LF line ends, comments, multi-line ``data``, and chunks that
-    split lines anywhere.
-    """
-
-    __slots__ = ("_buf", "_data", "_event")
-
-    def __init__(self) -> None:
-        self._buf = b""
-        self._event: str | None = None
-        self._data: list[str] = []
-
-    def feed(self, chunk: bytes) -> list[tuple[str | None, str]]:
-        """
-        Decode a chunk; returns the complete events in it.
-        """
-        self._buf += chunk
-        out: list[tuple[str | None, str]] = []
-        while True:
-            nl = self._buf.find(b"\n")
-            if nl < 0:
-                return out
-            raw, self._buf = self._buf[:nl], self._buf[nl + 1 :]
-            line = raw.rstrip(b"\r").decode("utf-8", errors="replace")
-            if not line:
-                if self._data or self._event is not None:
-                    out.append((self._event, "\n".join(self._data)))
-                self._event, self._data = None, []
-                continue
-            if line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if name == "data":
-                self._data.append(value)
-            elif name == "event":
-                self._event = value
-
-
 def malformed(provider: str, what: str) -> APIError:
     """
     The error for a stream event that cannot be decoded.
@@ -298,10 +258,20 @@ class AnswerBuilder:
 
     def text(self, piece: str) -> list[StreamEvent]:
         """A piece of text."""
+        return [self.text_delta(piece)]
+
+    def text_delta(self, piece: str) -> TextDelta:
+        """A piece of text, as its one event."""
         if self._thinking:
             self._flush()
         self._text.append(piece)
-        return [TextDelta(piece)]
+        return TextDelta(piece)
+
+    def texts(self, pieces: list[str]) -> None:
+        """Pieces of text in a row, whose events the caller built."""
+        if self._thinking:
+            self._flush()
+        self._text += pieces
 
     def thinking(self, piece: str) -> list[StreamEvent]:
         """A piece of reasoning."""

@@ -4,15 +4,15 @@ Decoding Anthropic's stream: ``message_start`` ... ``message_stop`` into typed e
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..._content.blocks import ThinkingBlock
-from ..._content.events import StreamEvent
+from ..._content.events import StreamEvent, TextDelta
 from ..._content.schemas import OUTPUT_TOOL, OutputFormat
 from ..._models import Usage
-from .._base import AnswerBuilder, SSEDecoder, malformed, token_count
+from .._base import AnswerBuilder, SSEDecoder, event_json, malformed, token_count
 from .._errors import build_error
+from ..sse import raw_json
 from .decode import stop_reason, usage_of
 
 __all__ = ["AnthropicStreamDecoder"]
@@ -75,22 +75,48 @@ class AnthropicStreamDecoder:
             APIError: An in-stream error event.
         """
         out: list[StreamEvent] = []
+        texts: list[
+            str
+        ] = []  # this chunk's text pieces, handed to the answer in one go
         for event, data in self._sse.feed(chunk):
             try:
-                obj = json.loads(data)
+                obj, end = raw_json(data)
             except (ValueError, RecursionError):
-                raise malformed(
-                    self._provider, f"event {event!r} is not JSON"
-                ) from None
-            if not isinstance(obj, dict):
+                end = -1
+            if end != len(data):
+                try:
+                    obj = event_json(data)
+                except (ValueError, RecursionError):
+                    raise malformed(
+                        self._provider, f"event {event!r} is not JSON"
+                    ) from None
+            if type(obj) is not dict:
                 raise malformed(self._provider, f"event {event!r} is not an object")
             kind = obj.get("type", event)
+            if kind == "content_block_delta":
+                # The hot path, one per delta: a text delta of a well-formed event.
+                delta = obj.get("delta")
+                if (
+                    type(delta) is dict
+                    and delta.get("type") == "text_delta"
+                    and type(obj.get("index")) is int
+                ):
+                    text = delta.get("text")
+                    if type(text) is str:
+                        texts.append(text)
+                        out.append(TextDelta(text))
+                        continue
+            if texts:
+                self._answer.texts(texts)
+                texts = []
             try:
                 out += self._event(kind, obj)
             except (KeyError, TypeError, AttributeError, ValueError):
                 raise malformed(
                     self._provider, f"event {kind!r} lacks a field"
                 ) from None
+        if texts:
+            self._answer.texts(texts)
         return out
 
     def _event(self, kind: object, obj: dict[str, Any]) -> list[StreamEvent]:

@@ -4,13 +4,12 @@ Decoding OpenAI's stream: ``chat.completion.chunk`` events up to ``data: [DONE]`
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..._content.events import StreamEvent
 from ..._content.schemas import OutputFormat
 from ..._models import Usage
-from .._base import AnswerBuilder, SSEDecoder, malformed
+from .._base import AnswerBuilder, SSEDecoder, event_json, malformed
 from .._errors import build_error
 from .decode import stop_reason, usage_of
 
@@ -71,15 +70,15 @@ class OpenAIStreamDecoder:
         """
         out: list[StreamEvent] = []
         for _event, data in self._sse.feed(chunk):
-            if data.strip() == "[DONE]":
+            if "[DONE]" in data and data.strip() == "[DONE]":
                 out += self._answer.end_all()
                 self.ended = True
                 continue
             try:
-                obj = json.loads(data)
+                obj = event_json(data)
             except (ValueError, RecursionError):
                 raise malformed(self._provider, "a chunk is not JSON") from None
-            if not isinstance(obj, dict):
+            if type(obj) is not dict:
                 raise malformed(self._provider, "a chunk is not an object")
             if isinstance(obj.get("error"), dict):
                 err = obj["error"]
@@ -111,7 +110,7 @@ class OpenAIStreamDecoder:
                 out += a.thinking(str(thinking))
             piece = delta.get("content")
             if piece:
-                out += a.text(str(piece))
+                out.append(a.text_delta(piece if type(piece) is str else str(piece)))
             for call in delta.get("tool_calls") or ():
                 key = int(call["index"])
                 fn = call.get("function") or {}
