@@ -1,6 +1,7 @@
 """
 Run the benchmark: every variant at each concurrency, a few interleaved rounds, then
-ratios against raw httpx2 measured in the same run.
+ratios against raw httpx2 measured in the same run; streams of 200 deltas against a
+minimal SSE parse on raw httpx2; the profile of our share; memory per stream.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import gc
 import logging
 import os
@@ -18,9 +20,11 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from holysheep_client.testing import FakeServer
 
+from ._streams import REPLY, STREAM_VARIANTS, measure_stream, our_share
 from ._variants import VARIANTS, Variant, bench_config
 
 __all__ = ["main"]
@@ -46,21 +50,31 @@ def paired_ratio(a: Sample, b: Sample) -> float | None:
 
 
 async def _measure(
-    variant: Variant, origin: str, url: str, requests: int, concurrency: int
+    variant: Variant,
+    origin: str,
+    url: str,
+    requests: int,
+    concurrency: int,
+    profile: cProfile.Profile | None = None,
 ) -> tuple[float, float]:
-    call, close = await variant.make(origin, url)
+    call, close = await variant.make(origin, url, concurrency)
     try:
-        await asyncio.gather(*(call() for _ in range(min(concurrency * 2, 100))))
-        per_worker = requests // concurrency
+        # Warm-up: every connection of the pool opened, at the same concurrency.
+        await asyncio.gather(*(call() for _ in range(max(concurrency, 100))))
+        per_worker = max(requests // concurrency, 2)
 
         async def worker() -> None:
             for _ in range(per_worker):
                 await call()
 
         gc.collect()
+        if profile is not None:
+            profile.enable()
         cpu0, wall0 = time.process_time(), time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         cpu1, wall1 = time.process_time(), time.perf_counter()
+        if profile is not None:
+            profile.disable()
     finally:
         await close()
     done = per_worker * concurrency
@@ -112,46 +126,115 @@ def _import_time(module: str, repeat: int = 5) -> float:
     return min(times)
 
 
-def _fmt_ratio(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
+Results = dict[tuple[str, int], Sample]
 
 
-def _run(
-    variants: list[Variant], concurrencies: list[int], requests: int, rounds: int
-) -> tuple[dict[tuple[str, int], Sample], float]:
-    results: dict[tuple[str, int], Sample] = {}
+def _rounds(
+    results: Results,
+    variants: list[Variant],
+    conc: int,
+    rounds: int,
+    run: Any,
+) -> None:
+    """Interleaved rounds (the order reversed every other one) of ``run(variant)``."""
+    for round_no in range(rounds):
+        order = variants if round_no % 2 == 0 else variants[::-1]
+        for variant in order:
+            sample = results.setdefault((variant.key, conc), Sample())
+            if sample.error:
+                continue
+            try:
+                cpu, rate = asyncio.run(run(variant))
+            except Exception as exc:  # a variant that cannot run is reported
+                sample.error = f"{type(exc).__name__}: {exc}"[:80]
+                continue
+            sample.cpu[round_no] = cpu
+            sample.rate[round_no] = rate
+
+
+def _profiled(run: Any, variant: Variant, cpu: float) -> float:
+    """Our share of ``variant``'s CPU (seconds per unit), from one profiled run."""
+    profile = cProfile.Profile()
+    asyncio.run(run(variant, profile))
+    return our_share(profile) * cpu
+
+
+def _run(args: argparse.Namespace, variants: list[Variant]) -> dict[str, Any]:
+    results: Results = {}
+    streams: Results = {}
+    shares: dict[str, float] = {}
+    profiled = [v for v in variants if v.key in ("chat", "chat_aio")]
     with FakeServer.start() as server:
-        for concurrency in concurrencies:
-            n = requests if concurrency > 1 else max(requests // 2, 1)
-            for round_no in range(rounds):
-                order = variants if round_no % 2 == 0 else variants[::-1]
-                for variant in order:
-                    sample = results.setdefault((variant.key, concurrency), Sample())
-                    if sample.error:
-                        continue
-                    try:
-                        cpu, rate = asyncio.run(
-                            _measure(variant, server.origin, server.url, n, concurrency)
-                        )
-                    except Exception as exc:  # a variant that cannot run is reported
-                        sample.error = f"{type(exc).__name__}: {exc}"[:80]
-                        continue
-                    sample.cpu[round_no] = cpu
-                    sample.rate[round_no] = rate
+        for conc in args.concurrency:
+            n = args.requests if conc > 1 else max(args.requests // 2, 1)
+
+            def call(v: Variant, p: Any = None, n: int = n, c: int = conc) -> Any:
+                return _measure(v, server.origin, server.url, n, c, p)
+
+            _rounds(results, variants, conc, args.rounds, call)
+            if conc == 50:
+                for v in profiled:
+                    s = results[(v.key, conc)]
+                    if s.cpu and not s.error:
+                        med = statistics.median(s.cpu.values())
+                        shares[v.key] = _profiled(call, v, med)
         rejection = asyncio.run(_open_breaker_rejection(server.url, 20_000))
-    return results, rejection
+    stream_variants = [v for v in STREAM_VARIANTS if v.key in args.streams_of]
+    if stream_variants and args.stream_concurrency:
+        with FakeServer.start(reply=REPLY) as server:
+            for conc in args.stream_concurrency:
+
+                def one(v: Variant, p: Any = None, c: int = conc) -> Any:
+                    return measure_stream(
+                        v, server.origin, server.url, args.streams, c, p
+                    )
+
+                _rounds(streams, stream_variants, conc, args.rounds, one)
+                if conc == 50:
+                    for v in stream_variants:
+                        s = streams[(v.key, conc)]
+                        if v.key.startswith("stream") and s.cpu and not s.error:
+                            med = statistics.median(s.cpu.values())
+                            shares[v.key] = _profiled(one, v, med)
+    memory: dict[str, dict[str, Any]] = {}
+    if args.memory_streams:
+        from holysheep_client.testing import Fault
+
+        from .memory import HOLD, measure_memory
+
+        stall = Fault("stall", after_chunks=1, delay=120.0, match_model=HOLD)
+        with FakeServer.start(reply=REPLY, faults=[stall]) as server:
+            for v in stream_variants:
+                memory[v.key] = measure_memory(v.key, server, args.memory_streams)
+    return {
+        "results": results,
+        "streams": streams,
+        "shares": shares,
+        "memory": memory,
+        "rejection": rejection,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """
-    Run the benchmark and print the table; return 1 when a target is missed.
+    Run the benchmark and print the tables; return 1 when a target is missed.
     """
+    from ._report import report
+
+    keys = [v.key for v in VARIANTS]
+    skeys = [v.key for v in STREAM_VARIANTS]
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--requests", type=int, default=2000, help="per variant, round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 50])
+    parser.add_argument("--only", nargs="+", choices=keys, help="variants to run")
     parser.add_argument(
-        "--only", nargs="+", choices=[v.key for v in VARIANTS], help="variants to run"
+        "--stream-concurrency", type=int, nargs="*", default=[50], help="[] for none"
+    )
+    parser.add_argument("--streams", type=int, default=200, help="per variant, round")
+    parser.add_argument("--streams-of", nargs="*", choices=skeys, default=skeys)
+    parser.add_argument(
+        "--memory-streams", type=int, default=1000, help="in flight at once; 0: skip"
     )
     args = parser.parse_args(argv)
     # The breaker measurement opens a breaker on purpose: keep its warning quiet.
@@ -159,64 +242,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     variants = [v for v in VARIANTS if not args.only or v.key in args.only]
     if not any(v.key == "raw" for v in variants):
         variants.insert(0, VARIANTS[0])
+    load = os.getloadavg()
     print(
         f"python {platform.python_version()} on {platform.machine()},"
-        f" {os.cpu_count()} CPUs; {args.requests} requests (half at concurrency 1)"
-        f" x {args.rounds} interleaved rounds per variant"
+        f" {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f};"
+        f" {args.requests} requests (half at concurrency 1, at least 2 per worker)"
+        f" x {args.rounds} interleaved rounds per variant;"
+        f" {args.streams} streams of 200 deltas"
     )
-    results, rejection = _run(variants, args.concurrency, args.requests, args.rounds)
-    import_ours = _import_time("holysheep_client")
-    import_sdk = _import_time("anthropic")
-
-    header = f"{'variant':34} {'conc':>4} {'req/s':>7} {'CPU us/req':>10} {'vs raw':>7}"
-    print()
-    print(header)
-    print("-" * len(header))
-    for concurrency in args.concurrency:
-        raw = results[("raw", concurrency)]
-        for variant in variants:
-            sample = results[(variant.key, concurrency)]
-            if sample.error or not sample.cpu:
-                print(f"{variant.label:34} {concurrency:>4}  n/a ({sample.error})")
-                continue
-            print(
-                f"{variant.label:34} {concurrency:>4}"
-                f" {statistics.median(sample.rate.values()):>7.0f}"
-                f" {statistics.median(sample.cpu.values()) * 1e6:>10.0f}"
-                f" {_fmt_ratio(paired_ratio(sample, raw)):>7}"
-            )
-    print()
-    print(f"open breaker rejection: {rejection * 1e6:.1f} us per call, no I/O")
-    print(
-        f"import holysheep_client: {import_ours * 1e3:.0f} ms;"
-        f" import anthropic: {import_sdk * 1e3:.0f} ms"
-        f" ({import_ours / import_sdk:.2f}x)"
-    )
-
-    top = max(args.concurrency)
-
-    def ratio(a: str, b: str) -> float | None:
-        x, y = results.get((a, top)), results.get((b, top))
-        return None if x is None or y is None else paired_ratio(x, y)
-
-    checks: list[tuple[str, float | None, float]] = [
-        (f"full stack / bare pool (conc {top})", ratio("stack", "pool"), 1.05),
-        (f"full stack / raw httpx2 (conc {top})", ratio("stack", "raw"), 1.10),
-        (f"AsyncClient.chat / anthropic SDK (conc {top})", ratio("chat", "sdk"), 0.85),
-        (f"chat with tools / plain chat (conc {top})", ratio("chat_tools", "chat"), 1.10),
-        ("open breaker rejection (us)", rejection * 1e6, 10.0),
-        ("import holysheep_client / anthropic", import_ours / import_sdk, 0.25),
-    ]
-    print()
-    failed = 0
-    for name, value, target in checks:
-        if value is None:
-            verdict = "n/a"
-        elif value <= target:
-            verdict = "ok"
-        else:
-            verdict = "MISSED"
-            failed += 1
-        shown = "-" if value is None else f"{value:.3f}"
-        print(f"{name:46} {shown:>7}  target <= {target:<5} {verdict}")
-    return 1 if failed else 0
+    run = _run(args, variants)
+    run["imports"] = (_import_time("holysheep_client"), _import_time("anthropic"))
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    return report(args, variants, run)

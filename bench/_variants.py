@@ -32,27 +32,39 @@ Call = Callable[[], Awaitable[Any]]
 Close = Callable[[], Awaitable[None]]
 
 
-def bench_config(url: str) -> ClientConfig:
+def limits(concurrency: int) -> dict[str, int]:
+    """
+    The pool limits of every variant at ``concurrency``: 100/64 up to 100 calls in
+    flight, then one connection per call (a replica holding that many).
+    """
+    if concurrency <= 100:
+        return dict(LIMITS)
+    return {"max_connections": concurrency, "max_keepalive_connections": concurrency}
+
+
+def bench_config(
+    url: str, concurrency: int = 50, backend: str = "httpcore"
+) -> ClientConfig:
     """
     The full stack as a user would run it: every layer on, none of them binding.
 
-    A deadline (so each attempt runs under ``asyncio.timeout``), a rate limit far
-    above the offered load, and a bulkhead above the concurrency.
+    A deadline (``timeout.total``), a rate limit far above the offered load, and a
+    bulkhead above the concurrency; the pool on ``backend``.
     """
     return ClientConfig(
         providers=[ProviderConfig(name="fake", base_url=url, api_key=DEFAULT_API_KEY)],
         rate_limit=RateLimitConfig(requests_per_second=1_000_000),
-        pool=PoolConfig(**LIMITS),
+        pool=PoolConfig(**limits(concurrency), backend=backend),  # type: ignore[arg-type]
         timeout=TimeoutConfig(connect=CONNECT, per_attempt=PER_ATTEMPT, total=60),
-        max_concurrent_requests=200,
+        max_concurrent_requests=max(200, concurrency),
     )
 
 
-async def raw_httpx2(origin: str, url: str) -> tuple[Call, Close]:
+async def raw_httpx2(origin: str, url: str, conc: int) -> tuple[Call, Close]:
     import httpx2
 
     client = httpx2.AsyncClient(
-        limits=httpx2.Limits(**LIMITS),
+        limits=httpx2.Limits(**limits(conc)),
         timeout=httpx2.Timeout(PER_ATTEMPT, connect=CONNECT),
     )
 
@@ -63,12 +75,15 @@ async def raw_httpx2(origin: str, url: str) -> tuple[Call, Close]:
     return call, client.aclose
 
 
-async def pool_transport(origin: str, url: str) -> tuple[Call, Close]:
+async def pool_transport(
+    origin: str, url: str, conc: int, backend: str = "httpcore"
+) -> tuple[Call, Close]:
     import httpx2
 
     from holysheep_client._transports.pool import build_pool_transport
 
-    transport: Any = build_pool_transport(PoolConfig(**LIMITS))
+    pool = PoolConfig(**limits(conc), backend=backend)  # type: ignore[arg-type]
+    transport: Any = build_pool_transport(pool)
     client = httpx2.AsyncClient(
         transport=transport, timeout=httpx2.Timeout(PER_ATTEMPT, connect=CONNECT)
     )
@@ -80,10 +95,12 @@ async def pool_transport(origin: str, url: str) -> tuple[Call, Close]:
     return call, client.aclose
 
 
-async def full_stack(origin: str, url: str) -> tuple[Call, Close]:
+async def full_stack(
+    origin: str, url: str, conc: int, backend: str = "httpcore"
+) -> tuple[Call, Close]:
     from holysheep_client import build_http_client
 
-    client = build_http_client(bench_config(url), "fake")
+    client = build_http_client(bench_config(url, conc, backend), "fake")
 
     async def call() -> Any:
         response = await client.post(f"{url}/messages", json=BODY, headers=HEADERS)
@@ -92,7 +109,7 @@ async def full_stack(origin: str, url: str) -> tuple[Call, Close]:
     return call, client.aclose
 
 
-async def anthropic_alone(origin: str, url: str) -> tuple[Call, Close]:
+async def anthropic_alone(origin: str, url: str, conc: int) -> tuple[Call, Close]:
     import anthropic
 
     sdk = anthropic.AsyncAnthropic(
@@ -105,7 +122,9 @@ async def anthropic_alone(origin: str, url: str) -> tuple[Call, Close]:
     return call, sdk.close
 
 
-async def anthropic_on_stack(origin: str, url: str) -> tuple[Call, Close]:
+async def anthropic_on_stack(
+    origin: str, url: str, conc: int, backend: str = "httpcore"
+) -> tuple[Call, Close]:
     import anthropic
 
     from holysheep_client import build_http_client
@@ -113,7 +132,7 @@ async def anthropic_on_stack(origin: str, url: str) -> tuple[Call, Close]:
     sdk = anthropic.AsyncAnthropic(
         base_url=origin,
         api_key=DEFAULT_API_KEY,
-        http_client=build_http_client(bench_config(url), "fake"),
+        http_client=build_http_client(bench_config(url, conc, backend), "fake"),
         max_retries=0,
     )
 
@@ -123,10 +142,12 @@ async def anthropic_on_stack(origin: str, url: str) -> tuple[Call, Close]:
     return call, sdk.close
 
 
-async def holysheep_chat(origin: str, url: str) -> tuple[Call, Close]:
+async def holysheep_chat(
+    origin: str, url: str, conc: int, backend: str = "httpcore"
+) -> tuple[Call, Close]:
     from holysheep_client import AsyncClient
 
-    client = AsyncClient(bench_config(url))
+    client = AsyncClient(bench_config(url, conc, backend))
 
     async def call() -> Any:
         return await client.chat(messages=MESSAGES, model=MODEL, max_tokens=64)
@@ -163,10 +184,12 @@ TOOLS = [
 ]
 
 
-async def holysheep_chat_tools(origin: str, url: str) -> tuple[Call, Close]:
+async def holysheep_chat_tools(
+    origin: str, url: str, conc: int, backend: str = "httpcore"
+) -> tuple[Call, Close]:
     from holysheep_client import AsyncClient
 
-    client = AsyncClient(bench_config(url))
+    client = AsyncClient(bench_config(url, conc, backend))
 
     async def call() -> Any:
         return await client.chat(
@@ -182,7 +205,16 @@ class Variant:
 
     key: str
     label: str
-    make: Callable[[str, str], Awaitable[tuple[Call, Close]]]
+    make: Callable[[str, str, int], Awaitable[tuple[Call, Close]]]
+
+
+def _on_aiohttp(
+    make: Callable[..., Awaitable[tuple[Call, Close]]],
+) -> Callable[[str, str, int], Awaitable[tuple[Call, Close]]]:
+    async def made(origin: str, url: str, conc: int) -> tuple[Call, Close]:
+        return await make(origin, url, conc, "aiohttp")
+
+    return made
 
 
 VARIANTS = [
@@ -193,4 +225,15 @@ VARIANTS = [
     Variant("sdk_stack", "anthropic SDK on our stack", anthropic_on_stack),
     Variant("chat", "AsyncClient.chat (full stack)", holysheep_chat),
     Variant("chat_tools", "chat() with tools, a 2 KB schema", holysheep_chat_tools),
+    Variant("pool_aio", "our bare pool, aiohttp", _on_aiohttp(pool_transport)),
+    Variant("stack_aio", "full stack, aiohttp pool", _on_aiohttp(full_stack)),
+    Variant(
+        "sdk_stack_aio", "anthropic SDK, aiohttp pool", _on_aiohttp(anthropic_on_stack)
+    ),
+    Variant("chat_aio", "AsyncClient.chat, aiohttp pool", _on_aiohttp(holysheep_chat)),
+    Variant(
+        "chat_tools_aio",
+        "chat() with tools, aiohttp pool",
+        _on_aiohttp(holysheep_chat_tools),
+    ),
 ]

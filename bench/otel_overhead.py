@@ -29,10 +29,10 @@ TARGET = 1.03
 
 
 def _chat(hooks: Any) -> Any:
-    async def make(origin: str, url: str) -> tuple[Call, Close]:
+    async def make(origin: str, url: str, conc: int) -> tuple[Call, Close]:
         from holysheep_client import AsyncClient
 
-        client = AsyncClient(bench_config(url), hooks=hooks())
+        client = AsyncClient(bench_config(url, conc), hooks=hooks())
 
         async def call() -> Any:
             return await client.chat(messages=MESSAGES, model=MODEL, max_tokens=64)
