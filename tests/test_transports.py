@@ -61,7 +61,10 @@ def test_pool_transport_carries_the_pool_limits(flavor: str, sync: bool) -> None
     import httpcore2
 
     pool = PoolConfig(
-        max_connections=7, max_keepalive_connections=3, keepalive_expiry=9
+        max_connections=7,
+        max_keepalive_connections=3,
+        keepalive_expiry=9,
+        backend="httpcore",
     )
     transport = build_pool_transport(pool, sync=sync, flavor=flavor)  # type: ignore[arg-type]
     core = httpcore2 if flavor == "httpx2" else httpcore

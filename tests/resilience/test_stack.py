@@ -76,17 +76,26 @@ def test_optional_layers_are_left_out() -> None:
 
 
 def test_the_pool_is_the_default_inner_transport() -> None:
-    """Without ``inner`` the stack ends in our pool transport, httpx2 or httpx."""
+    """Without ``inner`` the stack ends in our pool: aiohttp's for async stacks,
+    httpcore's on request and for sync ones; httpx2 or httpx either way."""
+    from holysheep_client._transports.aiohttp_pool import AiohttpPoolTransport
     from holysheep_client._transports.pool import PoolTransport
 
     cfg = make_config()
+    core = cfg.model_copy(
+        update={"pool": cfg.pool.model_copy(update={"backend": "httpcore"})}
+    )
     for flavor, lib in (("httpx2", httpx2), ("httpx", httpx)):
         t = build_transport_stack(cfg, "p", flavor=flavor)  # type: ignore[arg-type]
+        pool = layers(t)[-1]  # it wraps no transport of ours
+        assert isinstance(pool, AiohttpPoolTransport) and not pool.sync
+        assert pool.flavor == flavor and pool._lib is lib
+        t = build_transport_stack(core, "p", flavor=flavor)  # type: ignore[arg-type]
         pool = layers(t)[-2]
         assert isinstance(pool, PoolTransport) and not pool.sync
         assert pool.flavor == flavor and pool._lib is lib
         t = build_transport_stack(cfg, "p", flavor=flavor, sync=True)  # type: ignore[arg-type]
-        assert layers(t)[-2].sync
+        assert isinstance(layers(t)[-2], PoolTransport) and layers(t)[-2].sync
 
 
 def test_an_unknown_provider_is_a_config_error() -> None:

@@ -107,16 +107,23 @@ class PoolConfig(ConfigModel):
     Connection pool limits of each provider's pool transport.
 
     Attributes:
-        backend: The async pool: ``"httpcore"`` (httpx2's own pool, the
-            default) or ``"aiohttp"`` (aiohttp's connector, the ``aiohttp``
-            extra). The sync client always uses httpcore.
+        backend: The async pool: ``"aiohttp"`` (aiohttp's connector, the
+            default) or ``"httpcore"`` (the pool httpx2 builds). The sync client
+            always uses httpcore, and so does ``http2=True`` unless a backend is
+            named (aiohttp speaks HTTP/1.1 only).
     """
 
     max_connections: int = Field(100, ge=1)
     max_keepalive_connections: int = Field(50, ge=0)
     keepalive_expiry: Duration = 5.0
     http2: bool = False
-    backend: Literal["httpcore", "aiohttp"] = "httpcore"
+    backend: Literal["httpcore", "aiohttp"] = "aiohttp"
+
+    @model_validator(mode="after")
+    def _http2_on_httpcore(self) -> Self:
+        if self.http2 and "backend" not in self.model_fields_set:
+            object.__setattr__(self, "backend", "httpcore")
+        return self
 
 
 class TimeoutConfig(ConfigModel):

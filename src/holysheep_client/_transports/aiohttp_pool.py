@@ -1,6 +1,8 @@
 """
 AiohttpPoolTransport: the async pool on aiohttp's connector, under httpx2 (or httpx)
-requests and responses (``PoolConfig(backend="aiohttp")``, the ``aiohttp`` extra).
+requests and responses (``PoolConfig(backend="aiohttp")``, the default for async
+stacks: it costs a fraction of httpcore's CPU per call, and stays flat with the
+number of connections; see ``docs/performance.md``).
 
 It keeps the httpcore pool's contract: `PoolConfig`'s limits, keep-alive and
 timeouts; the body streams as it arrives; aiohttp's exceptions become the HTTP

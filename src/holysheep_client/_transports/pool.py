@@ -255,20 +255,21 @@ def build_pool_transport(
     pool: PoolConfig, *, sync: bool = False, flavor: Flavor = "httpx2"
 ) -> Any:
     """
-    The pool transport for ``pool``: a `PoolTransport` (httpcore), or for an async
-    stack with ``backend="aiohttp"`` an `AiohttpPoolTransport`.
+    The pool transport for ``pool``: for an async stack with ``backend="aiohttp"``
+    (the default) an `AiohttpPoolTransport`, else a `PoolTransport` (httpcore).
 
     Raises:
         ValueError: ``flavor`` is not ``"httpx2"`` or ``"httpx"``.
         ModuleNotFoundError: ``backend="aiohttp"`` without aiohttp installed; the
-            message names the extra.
+            message says how to install it or leave it.
     """
     library(flavor)
     if pool.backend == "aiohttp" and not sync:
         if importlib.util.find_spec("aiohttp") is None:
             raise ModuleNotFoundError(
-                "PoolConfig(backend='aiohttp') needs aiohttp; install it with"
-                " pip install 'holysheep-client[aiohttp]'",
+                "PoolConfig(backend='aiohttp') needs aiohttp, a dependency of"
+                " holysheep-client: reinstall it (pip install 'aiohttp>=3.10'), or"
+                " choose PoolConfig(backend='httpcore')",
                 name="aiohttp",
             )
         from .aiohttp_pool import AiohttpPoolTransport
