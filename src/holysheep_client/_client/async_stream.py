@@ -5,7 +5,7 @@ AsyncChatStream: the asyncio shell over `StreamMachine`; it only sends, reads an
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
@@ -54,7 +54,7 @@ class AsyncChatStream:
         self._options = options
         self._machine: StreamMachine | None = None
         self._gen: AsyncGenerator[list[StreamEvent], None] | None = None
-        self._flat: _Events | None = None
+        self._flat: _Cursor | None = None
         self._open: list[Segment] = []
 
     def __repr__(self) -> str:
@@ -87,12 +87,12 @@ class AsyncChatStream:
 
         .. versionadded:: 0.2.0
         """
-        return self._events()
+        return _Events(self._cursor())
 
-    def _events(self) -> _Events:
+    def _cursor(self) -> _Cursor:
         if self._flat is None:
             self._gen = self._run()
-            self._flat = _Events(self._gen)
+            self._flat = _Cursor(self._gen)
         return self._flat
 
     @property
@@ -100,7 +100,7 @@ class AsyncChatStream:
         """
         The text deltas, as they arrive (the same single-use stream as ``events``).
         """
-        return _Texts(self._events())
+        return _Texts(self._cursor())
 
     async def get_final_response(self) -> ChatResponse:
         """
@@ -220,54 +220,61 @@ class AsyncChatStream:
             await self._discard(self._open[-1])
 
 
-class _Events:
-    """
-    A stream's events one at a time, from the lists `AsyncChatStream._run` yields
-    per chunk: one awaitable per event, not a generator hop per event and layer.
-    """
+class _Cursor:
+    """Where a stream's readers are in the lists `AsyncChatStream._run` yields."""
 
-    __slots__ = ("_batch", "_batches", "_i")
+    __slots__ = ("batch", "batches", "i")
 
     def __init__(self, batches: AsyncGenerator[list[StreamEvent], None]) -> None:
-        self._batches = batches
-        self._batch: list[StreamEvent] = []
-        self._i = 0
+        self.batches = batches
+        self.batch: list[StreamEvent] = []
+        self.i = 0
+
+
+class _Events:
+    """
+    A stream's events one at a time, from the list of each chunk: one awaitable
+    per event, not a generator hop per event and per layer.
+    """
+
+    __slots__ = ("_c",)
+
+    def __init__(self, cursor: _Cursor) -> None:
+        self._c = cursor
 
     def __aiter__(self) -> _Events:
         return self
 
     async def __anext__(self) -> StreamEvent:
-        batch, i = self._batch, self._i
+        c = self._c
+        batch, i = c.batch, c.i
         while i >= len(batch):
-            batch = self._batch = await self._batches.__anext__()
+            batch = c.batch = await c.batches.__anext__()
             i = 0
-        self._i = i + 1
+        c.i = i + 1
         return batch[i]
 
-    async def next_text(self) -> str:
-        """The next text delta's text (other events are skipped)."""
-        batch, i = self._batch, self._i
+
+class _Texts:
+    """The text deltas' texts of the same stream (``text_stream``)."""
+
+    __slots__ = ("_c",)
+
+    def __init__(self, cursor: _Cursor) -> None:
+        self._c = cursor
+
+    def __aiter__(self) -> _Texts:
+        return self
+
+    async def __anext__(self) -> str:
+        c = self._c
+        batch, i = c.batch, c.i
         while True:
             while i < len(batch):
                 event = batch[i]
                 i += 1
                 if type(event) is TextDelta:
-                    self._i = i
+                    c.i = i
                     return event.text
-            batch = self._batch = await self._batches.__anext__()
-            i = self._i = 0
-
-
-class _Texts:
-    """The text view of the same `_Events` (``text_stream``)."""
-
-    __slots__ = ("_events",)
-
-    def __init__(self, events: _Events) -> None:
-        self._events = events
-
-    def __aiter__(self) -> _Texts:
-        return self
-
-    def __anext__(self) -> Awaitable[str]:
-        return self._events.next_text()
+            batch = c.batch = await c.batches.__anext__()
+            i = c.i = 0

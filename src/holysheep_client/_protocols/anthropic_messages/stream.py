@@ -75,9 +75,8 @@ class AnthropicStreamDecoder:
             APIError: An in-stream error event.
         """
         out: list[StreamEvent] = []
-        texts: list[
-            str
-        ] = []  # this chunk's text pieces, handed to the answer in one go
+        # This chunk's text pieces, handed to the answer in one go.
+        texts: list[str] = []
         for event, data in self._sse.feed(chunk):
             try:
                 obj, end = raw_json(data)
@@ -90,22 +89,20 @@ class AnthropicStreamDecoder:
                     raise malformed(
                         self._provider, f"event {event!r} is not JSON"
                     ) from None
-            if type(obj) is not dict:
-                raise malformed(self._provider, f"event {event!r} is not an object")
-            kind = obj.get("type", event)
-            if kind == "content_block_delta":
-                # The hot path, one per delta: a text delta of a well-formed event.
-                delta = obj.get("delta")
-                if (
-                    type(delta) is dict
-                    and delta.get("type") == "text_delta"
-                    and type(obj.get("index")) is int
-                ):
-                    text = delta.get("text")
-                    if type(text) is str:
-                        texts.append(text)
-                        out.append(TextDelta(text))
-                        continue
+            match obj:
+                case {
+                    "type": "content_block_delta",
+                    "index": int(),
+                    "delta": {"type": "text_delta", "text": str() as text},
+                }:
+                    # The hot path, one per delta: a well-formed text delta.
+                    texts.append(text)
+                    out.append(TextDelta(text))
+                    continue
+                case dict():
+                    kind = obj.get("type", event)
+                case _:
+                    raise malformed(self._provider, f"event {event!r} is not an object")
             if texts:
                 self._answer.texts(texts)
                 texts = []
