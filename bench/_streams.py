@@ -53,11 +53,11 @@ async def raw_httpx2_sse(origin: str, url: str, conc: int) -> tuple[Call, Close]
     """The floor: httpx2 and the least SSE parsing that yields the deltas' text."""
     import httpx2
 
-    from ._variants import CONNECT, PER_ATTEMPT
+    from ._variants import PER_ATTEMPT, connect_timeout
 
     client = httpx2.AsyncClient(
         limits=httpx2.Limits(**limits(conc)),
-        timeout=httpx2.Timeout(PER_ATTEMPT, connect=CONNECT),
+        timeout=httpx2.Timeout(PER_ATTEMPT, connect=connect_timeout(conc)),
     )
 
     async def call() -> int:

@@ -17,7 +17,7 @@ from holysheep_client import (
 )
 from holysheep_client.testing import DEFAULT_API_KEY
 
-__all__ = ["VARIANTS", "Variant", "bench_config"]
+__all__ = ["VARIANTS", "Variant", "bench_config", "connect_timeout", "limits"]
 
 MODEL = "deepseek-v3.2"
 MESSAGES = [{"role": "user", "content": "Say hello."}]
@@ -30,6 +30,14 @@ CONNECT, PER_ATTEMPT = 5.0, 30.0
 
 Call = Callable[[], Awaitable[Any]]
 Close = Callable[[], Awaitable[None]]
+
+
+def connect_timeout(concurrency: int) -> float:
+    """
+    5 s, or above 100 in flight 30 s: a client opening that many connections at
+    once (and working on the answers meanwhile) needs longer, whichever it is.
+    """
+    return CONNECT if concurrency <= 100 else PER_ATTEMPT
 
 
 def limits(concurrency: int) -> dict[str, int]:
@@ -55,7 +63,9 @@ def bench_config(
         providers=[ProviderConfig(name="fake", base_url=url, api_key=DEFAULT_API_KEY)],
         rate_limit=RateLimitConfig(requests_per_second=1_000_000),
         pool=PoolConfig(**limits(concurrency), backend=backend),  # type: ignore[arg-type]
-        timeout=TimeoutConfig(connect=CONNECT, per_attempt=PER_ATTEMPT, total=60),
+        timeout=TimeoutConfig(
+            connect=connect_timeout(concurrency), per_attempt=PER_ATTEMPT, total=60
+        ),
         max_concurrent_requests=max(200, concurrency),
     )
 
@@ -65,7 +75,7 @@ async def raw_httpx2(origin: str, url: str, conc: int) -> tuple[Call, Close]:
 
     client = httpx2.AsyncClient(
         limits=httpx2.Limits(**limits(conc)),
-        timeout=httpx2.Timeout(PER_ATTEMPT, connect=CONNECT),
+        timeout=httpx2.Timeout(PER_ATTEMPT, connect=connect_timeout(conc)),
     )
 
     async def call() -> Any:
@@ -85,7 +95,8 @@ async def pool_transport(
     pool = PoolConfig(**limits(conc), backend=backend)  # type: ignore[arg-type]
     transport: Any = build_pool_transport(pool)
     client = httpx2.AsyncClient(
-        transport=transport, timeout=httpx2.Timeout(PER_ATTEMPT, connect=CONNECT)
+        transport=transport,
+        timeout=httpx2.Timeout(PER_ATTEMPT, connect=connect_timeout(conc)),
     )
 
     async def call() -> Any:

@@ -25,7 +25,14 @@ from typing import Any
 from holysheep_client.testing import DEFAULT_API_KEY, FakeServer, Fault
 
 from ._streams import MAX_TOKENS, REPLY, STREAM_VARIANTS
-from ._variants import CONNECT, HEADERS, MESSAGES, PER_ATTEMPT, bench_config, limits
+from ._variants import (
+    HEADERS,
+    MESSAGES,
+    PER_ATTEMPT,
+    bench_config,
+    connect_timeout,
+    limits,
+)
 
 __all__ = ["main", "measure_memory"]
 
@@ -88,7 +95,7 @@ def _client(key: str, origin: str, url: str, streams: int) -> Any:
 
         return httpx2.AsyncClient(
             limits=httpx2.Limits(**limits(streams)),
-            timeout=httpx2.Timeout(PER_ATTEMPT, connect=CONNECT),
+            timeout=httpx2.Timeout(PER_ATTEMPT, connect=connect_timeout(streams)),
         )
     if key == "sdk_sse":
         import anthropic

@@ -70,7 +70,7 @@ LINES = st.sampled_from(
 ENDS = st.sampled_from([b"\n", b"\r\n", b"\n\n", b"\r\n\r\n"])
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     st.lists(st.tuples(LINES, ENDS), max_size=30),
     st.lists(st.integers(min_value=0, max_value=2000), max_size=12),

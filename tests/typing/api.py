@@ -10,9 +10,14 @@ from holysheep_client import (
     Client,
     ClientConfig,
     Health,
+    PoolConfig,
     ProviderConfig,
     build_http_client,
 )
+
+
+def _pools() -> tuple[PoolConfig, PoolConfig]:
+    return PoolConfig(backend="aiohttp"), PoolConfig(backend="httpcore", http2=True)
 
 
 async def _async_use(config: ClientConfig) -> None:
