@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,7 +53,11 @@ from .._observe.hooks import BaseHook
 from ._metrics import DURATION_BUCKETS, METRICS, TOKEN_BUCKETS
 from ._scope import CURRENT, NO_CALL_SPAN, CallSpan, NoCallSpan, message_attribute
 
-__all__ = ["METRICS", "OpenTelemetryHook"]
+__all__ = ["GLOBALS_RECHECK", "METRICS", "OpenTelemetryHook"]
+
+#: Seconds the hook keeps its reading of whether the global providers are an SDK's:
+#: a provider set after the hook was built is followed within this time.
+GLOBALS_RECHECK = 1.0
 
 
 #: The instruments this module records, name -> (unit, description).
@@ -63,7 +68,8 @@ class OpenTelemetryHook(BaseHook):
     Pass it to a client: ``AsyncClient(config, hooks=[OpenTelemetryHook()])``.
     Spans and metrics go through the global tracer and meter providers unless
     others are passed; with only the OpenTelemetry API installed they cost almost
-    nothing.
+    nothing. Global providers set after the hook was built are followed within
+    `GLOBALS_RECHECK` seconds.
 
     Args:
         tracer_provider: The tracer provider (the global one by default).
@@ -106,6 +112,8 @@ class OpenTelemetryHook(BaseHook):
         meter: Meter = get_meter(
             "holysheep_client", __version__, meter_provider=meter_provider
         )
+        self._global = (False, False)
+        self._recheck = 0.0
         self._breakers: dict[str, str] = {}
         self._duration = meter.create_histogram(
             "gen_ai.client.operation.duration",
@@ -143,12 +151,24 @@ class OpenTelemetryHook(BaseHook):
         # every span would be a no-op, and skipping them keeps the cost near zero.
         if self._tracing is not None:
             return self._tracing
-        return not _api_only(trace.get_tracer_provider())
+        return self._globals()[0]
 
     def _meters(self) -> bool:
         if self._metering is not None:
             return self._metering
-        return not _api_only(metrics.get_meter_provider())
+        return self._globals()[1]
+
+    def _globals(self) -> tuple[bool, bool]:
+        # Asking the API for the global providers reads os.environ while none is
+        # set (microseconds, four times a call): the answer is kept for a second.
+        now = time.monotonic()
+        if now >= self._recheck:
+            self._global = (
+                not _api_only(trace.get_tracer_provider()),
+                not _api_only(metrics.get_meter_provider()),
+            )
+            self._recheck = now + GLOBALS_RECHECK
+        return self._global
 
     @staticmethod
     def _counter(meter: Meter, name: str) -> Any:
@@ -207,6 +227,11 @@ class OpenTelemetryHook(BaseHook):
         Record the attempt as a child span of the call, with its real start and end.
         """
         d = details
+        call = CURRENT.get()
+        meters = self._meters()
+        traces = call is not None or self._traces()
+        if not meters and not traces:
+            return
         outcome = d.error or (
             str(d.status_code)
             if d.status_code is not None and d.status_code >= 400
@@ -215,10 +240,9 @@ class OpenTelemetryHook(BaseHook):
         attrs: dict[str, Any] = {"holysheep.provider": d.provider}
         if outcome is not None:
             attrs["error.type"] = outcome
-        if self._meters():
+        if meters:
             self._attempts.add(1, attrs)
-        call = CURRENT.get()
-        if call is None and not self._traces():
+        if not traces:
             return
         start = int(d.started_at.timestamp() * 1e9)
         span = self._tracer.start_span(
