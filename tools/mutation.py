@@ -21,6 +21,7 @@ import ast
 import contextlib
 import copy
 import importlib
+import importlib.metadata
 import os
 import random
 import shutil
@@ -254,8 +255,13 @@ def _warm(src: Path) -> None:
         text=True,
         check=True,
     ).stdout.split()
+    # pytest must import its plugins itself (to rewrite their asserts), and ours last.
+    plugins = {
+        ep.value.partition(":")[0].partition(".")[0]
+        for ep in importlib.metadata.entry_points(group="pytest11")
+    }
     for name in names:
-        if name.partition(".")[0] in ("holysheep_client", "__main__"):
+        if name.partition(".")[0] in {"holysheep_client", "__main__", *plugins}:
             continue
         with contextlib.suppress(Exception):
             importlib.import_module(name)
@@ -278,15 +284,21 @@ def _fork(job: Callable[[], int], timeout: float) -> str:
         finally:
             os._exit(code)
     deadline = time.monotonic() + timeout
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return "survived" if os.waitstatus_to_exitcode(status) == 0 else "killed"
-        if time.monotonic() > deadline:
+    done = 0
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                code = os.waitstatus_to_exitcode(status)
+                return "survived" if code == 0 else "killed"
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+    finally:  # a timeout, or this pass being stopped: the fork goes too
+        if not done:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            return "timeout"
-        time.sleep(0.02)
+    return "timeout"
 
 
 def _pytest(tests: list[str]) -> Callable[[], int]:
@@ -325,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         "--fail-under", type=float, default=0.0, help="minimum score, %%"
     )
     args = parser.parse_args(argv)
+    # A stopped pass (SIGTERM) still removes its copy and its fork.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     if args.module in MODULES:
         rel, default_tests = MODULES[args.module]
