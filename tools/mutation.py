@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import argparse
 import ast
+import compileall
 import contextlib
 import copy
 import importlib
 import importlib.metadata
 import os
+import py_compile
 import random
 import shutil
 import signal
@@ -236,39 +238,47 @@ def _described(m: Mutant) -> Mutant:
     return Mutant(m.line, text, m.parent, m.field, m.index, m.new)
 
 
-def _warm(src: Path) -> None:
-    """
-    Import here every module that the package and pytest pull in, except ours.
+_WARM = """
+import sys, pytest
+pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", *sys.argv[2:]])
+for name, module in sorted(sys.modules.items()):
+    where = getattr(module, "__file__", None) or ""
+    if not where.startswith(sys.argv[1]):
+        print(name)
+"""
 
-    Each mutant then runs in a fork of this process: the heavy imports are paid
-    once, and the fork imports ``holysheep_client`` afresh from the mutated copy.
+
+def _warm(tmp: Path, tests: list[str]) -> None:
     """
-    code = (
-        "import sys, pytest, holysheep_client, holysheep_client.testing\n"
-        "print('\\n'.join(sorted(sys.modules)))"
-    )
-    env = {**os.environ, "PYTHONPATH": str(src)}
+    Import here what collecting ``tests`` imports, except the copied src and tests.
+
+    Each mutant then runs in a fork of this process: pytest, its plugins (hypothesis
+    takes seconds) and the dependencies are imported once, and the fork imports
+    ``holysheep_client`` afresh from the mutated copy.
+    """
+    env = {**os.environ, "PYTHONPATH": str(tmp / "src")}
     names = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", _WARM, str(tmp), *tests],
         env=env,
+        cwd=tmp,
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
-    # pytest must import its plugins itself (to rewrite their asserts), and ours last.
-    plugins = {
-        ep.value.partition(":")[0].partition(".")[0]
-        for ep in importlib.metadata.entry_points(group="pytest11")
-    }
     for name in names:
-        if name.partition(".")[0] in {"holysheep_client", "__main__", *plugins}:
-            continue
-        with contextlib.suppress(Exception):
-            importlib.import_module(name)
+        if name.partition(".")[0] not in ("holysheep_client", "__main__"):
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
     if "holysheep_client" in sys.modules:
         raise RuntimeError("a dependency imported holysheep_client before the fork")
-    sys.path.insert(0, str(src))
-    sys.dont_write_bytecode = True
+    sys.path.insert(0, str(tmp / "src"))
+    # Hash-checked bytecode: a mutant with the old file's size and mtime is still
+    # recompiled, and the unchanged modules are compiled only once.
+    compileall.compile_dir(
+        tmp / "src",
+        quiet=1,
+        invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
+    )
 
 
 def _fork(job: Callable[[], int], timeout: float) -> str:
@@ -305,7 +315,9 @@ def _pytest(tests: list[str]) -> Callable[[], int]:
     def job() -> int:
         import pytest
 
-        return int(pytest.main(["-x", "-q", "-p", "no:cacheprovider", *tests]))
+        # The plugins were imported before pytest could rewrite their asserts: fine.
+        quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        return int(pytest.main(["-x", "-q", "-p", "no:cacheprovider", *quiet, *tests]))
 
     return job
 
@@ -381,11 +393,13 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy(ROOT / "pyproject.toml", Path(tmp) / "pyproject.toml")
         target = copy_dir / rel
         src = (Path(tmp) / "src").resolve()
-        _warm(src)
+        ready = time.monotonic()
+        _warm(Path(tmp).resolve(), tests)
         os.chdir(tmp)
         if _fork(_imports_from(src), 60) != "survived":
             print("the copy of src/ is not what gets imported", file=sys.stderr)
             return 2
+        print(f"ready after {time.monotonic() - ready:.1f}s", flush=True)
         start = time.monotonic()
         target.write_text(
             ast.unparse(tree) + "\n"
@@ -399,10 +413,12 @@ def main(argv: list[str] | None = None) -> int:
             old = m.swap(copy.copy(m.new))
             target.write_text(ast.unparse(tree) + "\n")
             m.swap(old)
+            began = time.monotonic()
             outcome = _fork(_pytest(tests), timeout)
             results.append((m, outcome))
+            took = time.monotonic() - began
             print(
-                f"[{n}/{len(mutants)}] {outcome:8} {rel}:{m.line}: {m.description}",
+                f"[{n}/{len(mutants)}] {outcome:8} {took:5.1f}s {rel}:{m.line}: {m.description}",
                 flush=True,
             )
         target.write_text(source)
