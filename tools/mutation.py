@@ -53,9 +53,62 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 
-#: Equivalent mutants: (module, source line stripped, mutation) -> why it cannot
-#: change behaviour. A listed mutant still runs; if it is killed, the entry is stale.
-ALLOWLIST: dict[tuple[str, str, str], str] = {}
+#: Equivalent mutants: (module, enclosing def, mutation) -> why it cannot change
+#: behaviour. A listed mutant still runs; if it is killed, the entry is stale.
+_B, _R = "_resilience/breaker.py", "_routing/router.py"
+_NEVER_OPEN = "only read while open, and set when the breaker opens"
+_ADMIT_SETS = "only read while half-open, and admit() sets it on entering half-open"
+_GENERATION = (
+    "generations are only compared for equality; any change per transition works"
+)
+_ZERO_SCORE = (
+    "a weight of 0 scores 0, never above the starting best_score (and < 0 is refused)"
+)
+_BELOW_ULP = (
+    "below float resolution for any digest >= 2**54 (all but 1 in 1024); keeps h > 0"
+)
+ALLOWLIST: dict[tuple[str, str, str], str] = {
+    (_B, "<module>", "remove `BreakerState = Literal['closed', 'open', 'half_open']`"):
+        "a type alias read only in annotations, which are strings in this module",
+    (_B, "CircuitBreaker.__init__", "`self._generation = 0` -> `self._generation = 1`"): _GENERATION,
+    (_B, "CircuitBreaker.__init__", "`self._opened_at = 0.0` -> `self._opened_at = 1.0`"): _NEVER_OPEN,
+    (_B, "CircuitBreaker.__init__", "remove `self._opened_at = 0.0`"): _NEVER_OPEN,
+    (_B, "CircuitBreaker.__init__", "`self._probing = False` -> `self._probing = True`"): _ADMIT_SETS,
+    (_B, "CircuitBreaker.__init__", "remove `self._probing = False`"): _ADMIT_SETS,
+    (_B, "CircuitBreaker.record", "`not permit.probe` -> `permit.probe`"):
+        "a probe always finds _counted set, so it never takes the shortcut either way",
+    (_B, "CircuitBreaker.record", "`permit.generation == self._generation` -> `permit.generation != self._generation`"):
+        "the locked path below ignores another generation's success just the same",
+    (_B, "CircuitBreaker._transition", "`self._generation += 1` -> `self._generation -= 1`"): _GENERATION,
+    (_B, "CircuitBreaker._transition", "`self._generation += 1` -> `self._generation += 2`"): _GENERATION,
+    (_B, "CircuitBreaker._transition", "remove `self._probing = False`"): _ADMIT_SETS,
+    (_B, "CircuitBreaker._transition", "`self._probing = False` -> `self._probing = True`"): _ADMIT_SETS,
+    (_B, "_make_listener.Listener.state_change", "`old_state is None` -> `old_state is not None`"):
+        "old is passed on, but _transition reads the old state from its own field",
+    (_R, "_unit_hash", "`int.from_bytes(digest, 'big') + 0.5` -> `int.from_bytes(digest, 'big') - 0.5`"): _BELOW_ULP,
+    (_R, "_unit_hash", "`int.from_bytes(digest, 'big') + 0.5` -> `int.from_bytes(digest, 'big') + 1.5`"): _BELOW_ULP,
+    (_R, "rendezvous_pick", "`w <= 0` -> `w < 0`"): _ZERO_SCORE,
+    (_R, "rendezvous_pick", "remove `continue`"): _ZERO_SCORE,
+    (_R, "rendezvous_pick", "`score > best_score` -> `score >= best_score`"):
+        "two blake2b scores are never exactly equal floats in practice",
+    (_R, "weighted_pick", "`w > 0` -> `w >= 0`"): "adding weights of 0 leaves the total as it is",
+    (_R, "weighted_pick", "`total <= 0` -> `total < 0`"):
+        "with a total of 0 the loop skips every weight and returns last, still None",
+    (_R, "weighted_pick", "remove `last = None`"):
+        "a positive total means a positive weight, so last is set before it is read",
+    (_R, "WeightedRouter._phase", "`self._migration is None or self._manual is not None` -> `self._migration is None and self._manual is not None`"):
+        "its one caller, is_migration_target, has already checked both",
+    (_R, "WeightedRouter.plan", "`weights.get(n, 0.0)` -> `weights.get(n, 1.0)`"):
+        "every provider is in weights, so the default is never used",
+    (_R, "WeightedRouter.set_weights", "remove `self._window.clear()`"):
+        "once weights are set by hand nothing reads the window again",
+    ("_routing/migration.py", "RollbackWindow.record", "`len(lat) - 1` -> `len(lat) + 1`"):
+        "ceil(0.95 n) - 1 never exceeds n - 1, so this bound is never the smaller",
+    ("_resilience/budget.py", "RetryBudget._rotate", "`steps > 0` -> `steps >= 0`"):
+        "with steps == 0 the loop is empty and head is already now",
+    ("_resilience/budget.py", "RetryBudget.record_call", "`self._clock.monotonic() // self._width` -> `self._clock.monotonic() / self._width`"):
+        "int(t / w) >= t // w >= head: it equals head only when t // w does",
+}  # fmt: skip
 
 _COMPARE: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.Lt: ast.LtE,
@@ -103,6 +156,8 @@ class Mutant:
     """One change: replace ``parent.field[index]`` by ``new``."""
 
     line: int
+    where: str
+    statement: ast.AST
     description: str
     parent: ast.AST
     field: str
@@ -135,6 +190,11 @@ def _skipped(node: ast.AST) -> bool:
         )
     # docstrings and bare constants (``...``)
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+
+
+def _bare(node: ast.AST) -> bool:
+    """A declaration without a value (``name: int``, a dataclass field)."""
+    return isinstance(node, ast.AnnAssign) and node.value is None
 
 
 def _children(node: ast.AST) -> Iterator[tuple[str, int | None, ast.AST]]:
@@ -192,28 +252,37 @@ def collect(tree: ast.Module) -> list[Mutant]:
     """Every mutant of ``tree``, in source order of discovery."""
     mutants: list[Mutant] = []
 
-    def visit(node: ast.AST) -> None:
+    def visit(node: ast.AST, where: str, stmt: ast.AST) -> None:
         for field, index, child in _children(node):
             if _skipped(child):
                 continue
             line = getattr(child, "lineno", getattr(node, "lineno", 0))
             for f, i, new in _variants(child):
-                mutants.append(Mutant(line, "", child, f, i, new))
+                mutants.append(Mutant(line, where, stmt, "", child, f, i, new))
             value = child.value if isinstance(child, ast.Constant) else None
             if isinstance(value, bool | int | float):
                 bumped = (not value) if isinstance(value, bool) else value + 1
                 mutants.append(
-                    Mutant(line, "", node, field, index, ast.Constant(bumped))
+                    Mutant(
+                        line, where, stmt, "", node, field, index, ast.Constant(bumped)
+                    )
                 )
             if isinstance(child, ast.UnaryOp) and isinstance(
                 child.op, ast.Not | ast.USub
             ):
-                mutants.append(Mutant(line, "", node, field, index, child.operand))
-            if isinstance(child, _REMOVABLE) and index is not None:
-                mutants.append(Mutant(line, "", node, field, index, ast.Pass()))
-            visit(child)
+                mutants.append(
+                    Mutant(line, where, stmt, "", node, field, index, child.operand)
+                )
+            if isinstance(child, _REMOVABLE) and index is not None and not _bare(child):
+                mutants.append(
+                    Mutant(line, where, stmt, "", node, field, index, ast.Pass())
+                )
+            inner = where
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                inner = child.name if where == "<module>" else f"{where}.{child.name}"
+            visit(child, inner, child if isinstance(child, ast.stmt) else stmt)
 
-    visit(tree)
+    visit(tree, "<module>", tree)
     return [_described(m) for m in mutants]
 
 
@@ -230,12 +299,18 @@ def _described(m: Mutant) -> Mutant:
             m.swap(m.new)
             after = _show(m.parent)
             m.swap(old)
+        simple = not isinstance(m.statement, ast.If | ast.While | ast.For | ast.With)
+        if not before and simple and isinstance(m.statement, ast.stmt):
+            before = _show(m.statement)
+            m.swap(m.new)
+            after = _show(m.statement)
+            m.swap(old)
         is_op = isinstance(old, ast.cmpop | ast.operator | ast.boolop)
         if not is_op and (not before or before.endswith("...")):
             assert isinstance(old, ast.AST) and isinstance(m.new, ast.AST)
             before, after = _show(old), _show(m.new)
         text = f"`{before}` -> `{after}`"
-    return Mutant(m.line, text, m.parent, m.field, m.index, m.new)
+    return Mutant(m.line, m.where, m.statement, text, m.parent, m.field, m.index, m.new)
 
 
 _WARM = """
@@ -366,7 +441,6 @@ def main(argv: list[str] | None = None) -> int:
     if not tests:
         parser.error(f"no tests known for {rel}: name them")
     source = path.read_text()
-    lines = source.splitlines()
     tree = ast.parse(source)
     mutants = collect(tree)
     total = len(mutants)
@@ -375,12 +449,12 @@ def main(argv: list[str] | None = None) -> int:
         mutants = [mutants[i] for i in sorted(picked)]
 
     def key(m: Mutant) -> tuple[str, str, str]:
-        return (rel, lines[m.line - 1].strip(), m.description)
+        return (rel, m.where, m.description)
 
     if args.list:
         for m in mutants:
             mark = "  [allowlisted]" if key(m) in ALLOWLIST else ""
-            print(f"{rel}:{m.line}: {m.description}{mark}")
+            print(f"{rel}:{m.line} ({m.where}): {m.description}{mark}")
         print(f"{len(mutants)} of {total} mutants")
         return 0
 
@@ -418,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append((m, outcome))
             took = time.monotonic() - began
             print(
-                f"[{n}/{len(mutants)}] {outcome:8} {took:5.1f}s {rel}:{m.line}: {m.description}",
+                f"[{n}/{len(mutants)}] {outcome:8} {took:5.1f}s {rel}:{m.line} ({m.where}): {m.description}",
                 flush=True,
             )
         target.write_text(source)
@@ -442,9 +516,11 @@ def main(argv: list[str] | None = None) -> int:
     for m in survivors:
         reason = ALLOWLIST.get(key(m))
         note = f"  [equivalent: {reason}]" if reason else ""
-        print(f"  SURVIVED {rel}:{m.line}: {m.description}{note}")
+        print(f"  SURVIVED {rel}:{m.line} ({m.where}): {m.description}{note}")
     for m in stale:
-        print(f"  STALE ALLOWLIST ENTRY (killed) {rel}:{m.line}: {m.description}")
+        print(
+            f"  STALE ALLOWLIST ENTRY (killed) {rel}:{m.line} ({m.where}): {m.description}"
+        )
     return 0 if score >= args.fail_under else 1
 
 

@@ -65,6 +65,17 @@ def test_an_open_ended_phase_holds_forever() -> None:
     assert pos == PhasePosition(1, "full", 100, None)
 
 
+def test_a_one_second_phase_is_a_phase_like_any_other() -> None:
+    """Only a duration of 0 is open-ended: a 1 s phase ends after its second."""
+    m = migration(("blip", 1, 5), ("rest", 60, 25))
+    assert phase_at(m, START + timedelta(seconds=0.5)) == PhasePosition(
+        0, "blip", 5, 0.5
+    )
+    assert phase_at(m, START + timedelta(seconds=1)) == PhasePosition(
+        1, "rest", 25, 60.0
+    )
+
+
 def test_no_start_means_no_phase() -> None:
     """A migration without started_at has no phase at any time."""
     assert phase_at(migration(("a", 60, 5), started=False), START) is None
