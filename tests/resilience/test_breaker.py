@@ -454,7 +454,22 @@ def test_closed_admits_ordinary_calls_and_half_open_one_probe() -> None:
         breaker.admit()
     probe(True)
     assert breaker.state == "closed"
+    assert breaker.would_admit()
     assert [breaker.admit().probe for _ in range(3)] == [False, False, False]
+
+
+def test_a_probe_failing_late_reopens_from_its_failure() -> None:
+    """The reset timer restarts when the probe fails, not when it was admitted."""
+    clock, breaker, _ = opened(reset=10.0)
+    clock.advance(10.0)
+    probe = breaker.admit()
+    clock.advance(5.0)
+    probe(False)
+    clock.advance(9.0)
+    assert breaker.state == "open"
+    assert not breaker.would_admit()
+    clock.advance(1.0)
+    assert breaker.state == "half_open"
 
 
 def test_a_call_that_raced_a_close_is_admitted_as_an_ordinary_call() -> None:
