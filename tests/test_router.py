@@ -244,13 +244,24 @@ def test_the_key_hash_is_the_same_in_every_release() -> None:
     ]
 
 
-@pytest.mark.parametrize("route_key", [None, "user-7"], ids=["random", "keyed"])
-def test_weights_are_relative_however_small(route_key: str | None) -> None:
-    """Weights of 0.001 and 0.002 route like 1 and 2: every plan has a primary."""
-    router = WeightedRouter({"a": 0.001, "b": 0.002}, rng=random.Random(3))
-    plans = [router.plan(route_key) for _ in range(20)]
-    assert all(sorted(p) == ["a", "b"] for p in plans)
-    assert weighted_pick({"a": 0.25, "b": 0.5}, random.Random(0)) in ("a", "b")
+def test_weights_are_relative_however_small() -> None:
+    """Weights of 0.001 and 0.002 route exactly like 1 and 2, keyed or drawn."""
+    tiny = WeightedRouter({"a": 0.001, "b": 0.002}, rng=random.Random(3))
+    big = WeightedRouter({"a": 1, "b": 2}, rng=random.Random(3))
+    keys = [f"user-{i}" for i in range(20)]
+    keyed = [tiny.plan(k) for k in keys]
+    drawn = [tiny.plan() for _ in range(20)]
+    assert keyed == [big.plan(k) for k in keys]
+    assert drawn == [big.plan() for _ in range(20)]
+    assert {p[0] for p in keyed} == {p[0] for p in drawn} == {"a", "b"}
+
+
+def test_a_seeded_router_draws_the_same_sequence() -> None:
+    """Two routers given equally seeded RNGs draw the same primaries."""
+    weights = {"a": 1.0, "b": 1.0, "c": 1.0}
+    first = WeightedRouter(weights, rng=random.Random(42))
+    second = WeightedRouter(weights, rng=random.Random(42))
+    assert [first.plan()[0] for _ in range(30)] == [second.plan()[0] for _ in range(30)]
 
 
 def test_a_draw_on_a_boundary_goes_to_the_next_provider() -> None:
@@ -301,6 +312,7 @@ def test_status_reports_the_phase_by_the_clock() -> None:
     clock.advance(1)
     during = router.status()
     assert during is not None and (during.phase, during.target_weight) == ("canary", 5)
+    assert router.weights() == {"legacy": 95.0, "holysheep": 5.0}
     router.set_weights({"holysheep": 40})
     paused = router.status()
     assert paused is not None
