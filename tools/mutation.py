@@ -9,8 +9,9 @@ Usage (from the repository root, with the project's virtualenv)::
 
 A mutant is one small change (a comparison operator, a boundary constant, a boolean
 operator, a dropped ``not``, ``min``/``max``, ``return None``, a removed statement).
-Each runs in a temporary copy of ``src/`` put first on ``PYTHONPATH``, so the work
-tree is never written. A mutant is killed when its tests fail (or time out).
+The pass copies ``src/`` and ``tests/`` to a temporary folder (the work tree is never
+written) and runs each mutant's tests in a fork of one warmed-up process. A mutant
+is killed when its tests fail or time out.
 Score = killed / (mutants run - allowlisted survivors). See ``docs/mutation.md``.
 """
 
