@@ -15,7 +15,7 @@ import httpx2
 import pytest
 from pydantic import BaseModel
 
-from holysheep_client import ToolResult, ToolUseBlock
+from holysheep_client import BadRequestError, ToolResult, ToolUseBlock
 from holysheep_client._client.spec import build_spec
 from holysheep_client._content.request import ChatRequestSpec
 from holysheep_client._protocols import ANTHROPIC, OPENAI
@@ -224,3 +224,15 @@ def test_the_fakes_own_loop_with_thinking_goes_back_accepted() -> None:
         )
     assert second.status_code == 200, second.text
     assert json.loads(body)["messages"][1]["content"][0]["type"] == "thinking"
+
+
+def test_reasoning_takes_top_p_only_from_095() -> None:
+    """Below 0.95 top_p is refused with thinking, naming top_p; 0.95 the fake takes."""
+    with pytest.raises(BadRequestError, match="top_p"):
+        ANTHROPIC.chat_body(spec([ASK], reasoning="low", top_p=0.9))
+    assert "reasoning_effort" in json.loads(
+        OPENAI.chat_body(spec([ASK], reasoning="low", top_p=0.9))
+    )
+    body, r = sent(spec([ASK], reasoning="low", top_p=0.95))
+    assert r.status_code == 200, r.text
+    assert body["top_p"] == 0.95 and "thinking" in body

@@ -147,6 +147,11 @@ def _thinking(spec: ChatRequestSpec) -> dict[str, Any]:
         )
     if spec.temperature is not None:
         raise BadRequestError("temperature: cannot be set together with reasoning")
+    if spec.top_p is not None and spec.top_p < 0.95:
+        raise BadRequestError(
+            "top_p: the Anthropic protocol takes 0.95 to 1 together with reasoning;"
+            f" found {spec.top_p:g}"
+        )
     return {"type": "enabled", "budget_tokens": budget}
 
 
