@@ -296,3 +296,43 @@ async def test_structured_output_survives_a_failover_to_the_other_protocol(
         assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
         assert fmt["json_schema"]["schema"]["additionalProperties"] is False
         assert "tool_choice" not in sent.body
+
+
+def looks_up_then_answers_json(chat: FakeChat) -> FakeReply:
+    """A model that calls the tool, then gives its final answer as structured output."""
+    value = {"order_id": "42", "shipped": chat.messages[-1].tool_results != ()}
+    if not chat.messages[-1].tool_results:
+        return FakeReply(tool_calls=[FakeToolCall("lookup_order", {"order_id": "42"})])
+    if chat.protocol == "anthropic":  # tool_choice "any": it calls the output tool
+        return FakeReply(tool_calls=[FakeToolCall("structured_output", value)])
+    return FakeReply(json=value)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["chat", "stream"])
+@pytest.mark.parametrize("protocol", ["anthropic", "openai"])
+async def test_a_tool_call_is_a_turn_of_the_loop_not_a_wrong_answer(
+    shell: Shell, protocol: str, stream: bool
+) -> None:
+    """With tools and response_format, a tool call comes back unchecked (asked once);
+    the answer that ends the loop is the one parsed."""
+    fp = fakes("a", script=looks_up_then_answers_json)
+    async with shell.client(config(("a", protocol)), fakes=fp) as client:
+
+        async def ask(messages: list[Any]) -> ChatResponse:
+            kw: dict[str, Any] = {
+                "messages": messages, "model": "m", "tools": [LOOKUP],
+                "response_format": Shipment,
+            }  # fmt: skip
+            if not stream:
+                return await client.chat(**kw)
+            s = await client.stream(**kw)
+            assert s.error is None and s.final is not None, s.error
+            return s.final
+
+        r = await ask([ASK])
+        assert r.stop_reason == "tool_use" and r.parsed is None
+        assert len(chats(fp["a"])) == 1, "a tool call is no fault to ask again"
+        [call] = r.tool_calls
+        done = await ask([ASK, r.to_message(), ToolResult(call.id, "shipped")])
+    assert done.parsed == Shipment(order_id="42", shipped=True)
+    assert done.tool_calls == [] and done.stop_reason == "end_turn"
