@@ -165,10 +165,13 @@ class BaseClient(Generic[S]):
             CapabilityError: No provider can take the call (nothing is sent).
         """
         needs = spec.needs
+        refused = {n: r for n, w in self._protocols.items() if (r := w.refusal(spec))}
         eligible: set[str] | None = None
-        if needs:
+        if needs or refused:
             eligible = {
-                n for n, p in self._providers.items() if needs <= p.capabilities
+                n
+                for n, p in self._providers.items()
+                if needs <= p.capabilities and n not in refused
             }
         if options.providers is not None:
             eligible = set(options.providers) & (
@@ -176,8 +179,9 @@ class BaseClient(Generic[S]):
             )
         if eligible is not None and not eligible:
             missing = ", ".join(sorted(needs)) or "nothing"
+            why = "".join(sorted({f"; {r}" for r in refused.values()}))
             raise CapabilityError(
-                f"no candidate provider can take this call: it needs {missing}"
+                f"no candidate provider can take this call: it needs {missing}{why}"
             )
         self._ledger.check(options.tags)
         plan = self._router.plan(route_key, eligible=eligible)

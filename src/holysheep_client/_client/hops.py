@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .._config import ClientConfig, ProviderConfig
+from .._content.blocks import Block, ToolUseBlock
 from .._content.schemas import OutputFormat
 from .._cost import PriceTable
 from .._models import ChatResponse
@@ -43,7 +44,7 @@ from .tokens import CONTEXT_WINDOWS, context_window, estimate_input_tokens
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["Hops"]
+__all__ = ["Hops", "calls_tools"]
 
 
 class Hops:
@@ -285,11 +286,18 @@ class Hops:
             reservation.settle(parsed.usage.input_tokens + parsed.usage.output_tokens)
         if stream is not None:
             stream.settle(True)
-        value = None if output is None else self.checked(name, output, parsed.text)
+        value = None
+        if output is not None and not calls_tools(parsed.content):
+            value = self.checked(name, output, parsed.text)
         return self.response(call, name, sent_model, parsed, value)
 
     def checked(self, name: str, output: OutputFormat, text: str) -> Any:
-        """The answer parsed against ``output``, or `OutputValidationError`."""
+        """
+        The answer parsed against ``output``, or `OutputValidationError`.
+
+        An answer calling the caller's tools is a turn of the tool loop, not the
+        final answer: it is not checked (see `calls_tools`).
+        """
         try:
             return output.parse(text)
         except ValueError as exc:
@@ -346,3 +354,11 @@ def _with_model(spec: ChatRequestSpec, model: str) -> ChatRequestSpec:
 def _request_id(response: httpx2.Response) -> str | None:
     h = response.headers
     return h.get("request-id") or h.get("x-request-id")
+
+
+def calls_tools(content: tuple[Block, ...]) -> bool:
+    """
+    Whether an answer calls the caller's tools: then it is a turn of the tool loop,
+    and ``response_format`` applies to the answer that ends the loop.
+    """
+    return any(isinstance(b, ToolUseBlock) for b in content)

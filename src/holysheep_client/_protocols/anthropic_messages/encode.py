@@ -13,6 +13,7 @@ from ..._content.blocks import (
     ImageBlock,
     Message,
     TextBlock,
+    ThinkingBlock,
     Tool,
     ToolResult,
     ToolUseBlock,
@@ -23,7 +24,14 @@ from ..._content.tools import wire_id
 from ..._observe.log import logger
 from ...errors import BadRequestError
 
-__all__ = ["COUNT_FIELDS", "REASONING_BUDGETS", "chat_body", "count_body"]
+__all__ = [
+    "COUNT_FIELDS",
+    "REASONING_BUDGETS",
+    "chat_body",
+    "count_body",
+    "refusal",
+    "sends_thinking",
+]
 
 #: Anthropic ``thinking.budget_tokens`` for each reasoning effort.
 REASONING_BUDGETS: dict[str, int] = {"low": 1024, "medium": 4096, "high": 16384}
@@ -139,6 +147,11 @@ def _thinking(spec: ChatRequestSpec) -> dict[str, Any]:
         )
     if spec.temperature is not None:
         raise BadRequestError("temperature: cannot be set together with reasoning")
+    if spec.top_p is not None and spec.top_p < 0.95:
+        raise BadRequestError(
+            "top_p: the Anthropic protocol takes 0.95 to 1 together with reasoning;"
+            f" found {spec.top_p:g}"
+        )
     return {"type": "enabled", "budget_tokens": budget}
 
 
@@ -146,6 +159,58 @@ def _thinking(spec: ChatRequestSpec) -> dict[str, Any]:
 COUNT_FIELDS: Final = frozenset(
     {"model", "messages", "system", "tools", "tool_choice", "thinking", "output_config"}
 )
+
+
+def _opens_signed(turn: Message) -> bool:
+    """Whether ``turn``, as encoded, begins with a thinking block the API takes back."""
+    for b in turn.content:
+        if not isinstance(b, ThinkingBlock):
+            return False
+        if b.signature or b.redacted is not None:
+            return True
+    return False  # unsigned thinking (another protocol's) is left out: look on
+
+
+def sends_thinking(spec: ChatRequestSpec) -> bool:
+    """
+    Whether the body of ``spec`` enables ``thinking``.
+
+    With thinking on, the API needs a tool loop in progress to have begun with a
+    signed thinking block: its turn runs from the latest user message without tool
+    results, and the turn's first assistant message must open with one. A turn
+    answered on another protocol has none, so thinking stays off until the loop
+    ends; the model would not think again before then anyway (it thinks at the
+    start of a turn, not after a tool result).
+    """
+    if spec.reasoning is None:
+        return False
+    turns = spec.conversation.messages
+    if not turns[-1].tool_results():
+        return True
+    fresh = [
+        k for k, m in enumerate(turns) if m.role == "user" and not m.tool_results()
+    ]
+    opening = turns[fresh[-1] + 1] if fresh else None
+    return opening is None or _opens_signed(opening)
+
+
+def refusal(spec: ChatRequestSpec) -> str | None:
+    """
+    Why the Anthropic protocol cannot take ``spec`` at all, or ``None``.
+
+    The API refuses thinking together with a forced tool, and structured output is
+    one here; such a call is routed to providers of another protocol.
+    """
+    choice = spec.tool_choice
+    forced = spec.output is not None or (
+        choice is not None and choice.kind in ("any", "tool")
+    )
+    if forced and sends_thinking(spec):
+        return (
+            "the Anthropic protocol takes no reasoning together with a forced tool"
+            " (response_format, or tool_choice 'any' or a named tool)"
+        )
+    return None
 
 
 def chat_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
@@ -198,7 +263,14 @@ def _body(spec: ChatRequestSpec, cache: bool) -> dict[str, Any]:
     if spec.user is not None:
         body["metadata"] = {"user_id": spec.user}
     if spec.reasoning is not None:
-        body["thinking"] = _thinking(spec)
+        thinking = _thinking(spec)
+        if sends_thinking(spec):
+            body["thinking"] = thinking
+        else:
+            logger.debug(
+                "leaving thinking off: the tool loop's assistant turn has no signed"
+                " thinking block (it was answered on another protocol)"
+            )
     _tools_and_choice(spec, body, cache)
     if spec.stream:
         body["stream"] = True
