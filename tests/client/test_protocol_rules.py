@@ -1,5 +1,6 @@
 """
-A call the Anthropic API refuses whatever is done (reasoning with a forced tool) is
+A call the Anthropic API refuses whatever is done (reasoning with a forced tool, a
+temperature above 1, sampling or a budget it refuses with reasoning) is
 routed around Anthropic-protocol providers, or refused before sending; both clients.
 """
 
@@ -75,3 +76,45 @@ async def test_with_only_anthropic_providers_it_is_refused_before_sending(
             )
     assert info.value.status_code is None
     assert not fp["a"].requests and not fp["b"].requests
+
+
+REFUSED = [
+    pytest.param({"temperature": 1.5}, "temperature: ", id="temperature-above-1"),
+    pytest.param(
+        {"reasoning": "low", "temperature": 0.5}, "temperature: ", id="temp-reasoning"
+    ),
+    pytest.param({"reasoning": "low", "top_p": 0.9}, "top_p: ", id="top-p-reasoning"),
+    pytest.param({"reasoning": 512}, "reasoning: ", id="budget-too-small"),
+]
+
+
+@pytest.mark.parametrize(("kw", "field"), REFUSED)
+async def test_a_value_anthropic_refuses_is_routed_around_not_raised_mid_failover(
+    shell: Shell, kw: dict[str, Any], field: str
+) -> None:
+    """The OpenAI primary's outage is what the caller sees, not the Anthropic
+    fallback's refusal of a value; the fallback receives nothing."""
+    from holysheep_client import ServerError
+    from holysheep_client.testing import Fault
+
+    fp = fakes("o", "a")
+    fp["o"].set_faults([Fault("status", status=503)])
+    async with shell.client(
+        config(("o", "openai"), ("a", "anthropic")), fakes=fp
+    ) as client:
+        with pytest.raises(ServerError):
+            await client.chat(messages=ASK, model="m", max_tokens=4096, **kw)
+        health = client.health().providers["a"]
+    assert fp["a"].requests == [] and health.errors == 0
+
+
+@pytest.mark.parametrize(("kw", "field"), REFUSED)
+async def test_a_value_no_provider_takes_is_refused_before_sending(
+    shell: Shell, kw: dict[str, Any], field: str
+) -> None:
+    """With only Anthropic providers: CapabilityError naming the field, nothing sent."""
+    fp = fakes("a")
+    async with shell.client(config(("a", "anthropic")), fakes=fp) as client:
+        with pytest.raises(CapabilityError, match=field):
+            await client.chat(messages=ASK, model="m", max_tokens=4096, **kw)
+    assert fp["a"].requests == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 import httpx2
@@ -182,8 +183,18 @@ def test_thinking_with_a_forced_tool_is_a_call_the_protocol_refuses(
     s = spec([ASK], **kw)
     assert (ANTHROPIC.refusal(s) is not None) is refused
     assert OPENAI.refusal(s) is None
-    _, r = sent(s)
-    assert r.status_code == (400 if refused else 200), r.text
+    if not refused:
+        assert sent(s)[1].status_code == 200
+        return
+    with pytest.raises(BadRequestError, match="^reasoning: "):
+        ANTHROPIC.chat_body(s)
+    # What the encoder would have sent, thinking added back: the fake refuses it too.
+    body, _ = sent(replace(s, reasoning=None))
+    body["thinking"] = {"type": "enabled", "budget_tokens": 1024}
+    fake = FakeProvider()
+    with httpx2.Client(transport=fake.sync_transport(), base_url=fake.url) as c:
+        r = c.post("/messages", json=body, headers=ANTHROPIC.headers("test-key"))
+    assert r.status_code == 400, r.text
 
 
 def test_a_forced_tool_is_taken_where_thinking_is_left_off() -> None:

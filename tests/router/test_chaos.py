@@ -38,7 +38,9 @@ async def test_chaos_all_calls_succeed_within_deadline(
         holysheep_weight=75,
         legacy_weight=25,
         retry=RetryConfig(max_attempts=3, initial_backoff=0.01, max_backoff=0.05),
-        timeout=TimeoutConfig(per_attempt=1.0, total=TOTAL),  # spikes of 1.5 s exceed it
+        timeout=TimeoutConfig(
+            per_attempt=1.0, total=TOTAL
+        ),  # spikes of 1.5 s exceed it
         circuit_breaker=BreakerConfig(fail_max=1000, reset_timeout=1),
         max_concurrent_requests=CONCURRENCY * 2,
     )

@@ -178,10 +178,11 @@ class BaseClient(Generic[S]):
                 eligible if eligible is not None else set(options.providers)
             )
         if eligible is not None and not eligible:
-            missing = ", ".join(sorted(needs)) or "nothing"
-            why = "".join(sorted({f"; {r}" for r in refused.values()}))
+            why = [f"it needs {', '.join(sorted(needs))}"] if needs else []
+            why += sorted(set(refused.values()))
             raise CapabilityError(
-                f"no candidate provider can take this call: it needs {missing}{why}"
+                "no candidate provider can take this call: "
+                + ("; ".join(why) or "providers= names none that can")
             )
         self._ledger.check(options.tags)
         plan = self._router.plan(route_key, eligible=eligible)

@@ -137,22 +137,31 @@ def _tools_and_choice(spec: ChatRequestSpec, body: dict[str, Any], keep: bool) -
         body["tools"] = tools
 
 
-def _thinking(spec: ChatRequestSpec) -> dict[str, Any]:
+def _budget(spec: ChatRequestSpec) -> int:
     r = spec.reasoning
-    budget = REASONING_BUDGETS[r] if isinstance(r, str) else int(r or 0)
+    return REASONING_BUDGETS[r] if isinstance(r, str) else int(r or 0)
+
+
+def _limits(spec: ChatRequestSpec) -> str | None:
+    """The first value this protocol's API refuses, named, or ``None``."""
+    if spec.temperature is not None and spec.temperature > 1:
+        return f"temperature: the Anthropic protocol takes 0 to 1; found {spec.temperature:g}"
+    if spec.reasoning is None:
+        return None
+    budget = _budget(spec)
     if budget < 1024 or budget >= spec.max_tokens:
-        raise BadRequestError(
+        return (
             f"reasoning: the Anthropic protocol needs a budget of at least 1024 tokens"
             f" and below max_tokens ({spec.max_tokens}); found {budget}"
         )
     if spec.temperature is not None:
-        raise BadRequestError("temperature: cannot be set together with reasoning")
+        return "temperature: the Anthropic protocol takes none together with reasoning"
     if spec.top_p is not None and spec.top_p < 0.95:
-        raise BadRequestError(
+        return (
             "top_p: the Anthropic protocol takes 0.95 to 1 together with reasoning;"
             f" found {spec.top_p:g}"
         )
-    return {"type": "enabled", "budget_tokens": budget}
+    return None
 
 
 #: The fields ``POST /messages/count_tokens`` takes of a chat body.
@@ -198,8 +207,10 @@ def refusal(spec: ChatRequestSpec) -> str | None:
     """
     Why the Anthropic protocol cannot take ``spec`` at all, or ``None``.
 
-    The API refuses thinking together with a forced tool, and structured output is
-    one here; such a call is routed to providers of another protocol.
+    The API refuses thinking together with a forced tool (structured output is one
+    here), a temperature above 1, and with thinking a temperature, a ``top_p``
+    below 0.95 or a budget out of range. Such a call is routed to providers of
+    another protocol, or refused before sending when there is none.
     """
     choice = spec.tool_choice
     forced = spec.output is not None or (
@@ -207,10 +218,10 @@ def refusal(spec: ChatRequestSpec) -> str | None:
     )
     if forced and sends_thinking(spec):
         return (
-            "the Anthropic protocol takes no reasoning together with a forced tool"
+            "reasoning: the Anthropic protocol takes none together with a forced tool"
             " (response_format, or tool_choice 'any' or a named tool)"
         )
-    return None
+    return _limits(spec)
 
 
 def chat_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
@@ -222,7 +233,7 @@ def chat_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
         cache: Keep ``cache_control`` breakpoints (the provider caches prompts).
 
     Raises:
-        BadRequestError: A reasoning budget the protocol cannot take.
+        BadRequestError: A value the protocol refuses (see `refusal`).
     """
     return json.dumps(_body(spec, cache), ensure_ascii=False).encode()
 
@@ -238,6 +249,9 @@ def count_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
 
 
 def _body(spec: ChatRequestSpec, cache: bool) -> dict[str, Any]:
+    problem = refusal(spec)
+    if problem is not None:
+        raise BadRequestError(problem)
     conv = spec.conversation
     body: dict[str, Any] = {
         "model": spec.model,
@@ -250,11 +264,6 @@ def _body(spec: ChatRequestSpec, cache: bool) -> dict[str, Any]:
         else:
             body["system"] = "\n\n".join(b.text for b in conv.system)
     if spec.temperature is not None:
-        if spec.temperature > 1:
-            raise BadRequestError(
-                "temperature: the Anthropic protocol takes 0 to 1;"
-                f" found {spec.temperature:g}"
-            )
         body["temperature"] = spec.temperature
     if spec.top_p is not None:
         body["top_p"] = spec.top_p
@@ -263,9 +272,8 @@ def _body(spec: ChatRequestSpec, cache: bool) -> dict[str, Any]:
     if spec.user is not None:
         body["metadata"] = {"user_id": spec.user}
     if spec.reasoning is not None:
-        thinking = _thinking(spec)
         if sends_thinking(spec):
-            body["thinking"] = thinking
+            body["thinking"] = {"type": "enabled", "budget_tokens": _budget(spec)}
         else:
             logger.debug(
                 "leaving thinking off: the tool loop's assistant turn has no signed"
