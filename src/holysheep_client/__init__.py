@@ -15,6 +15,7 @@ from ._client.sync_stream import ChatStream
 from ._config import (
     BreakerConfig,
     ClientConfig,
+    GateConfig,
     HedgingConfig,
     MigrationConfig,
     MigrationPhase,
@@ -24,6 +25,7 @@ from ._config import (
     RateLimitConfig,
     RetryConfig,
     RollbackConfig,
+    ShadowConfig,
     SharedStateConfig,
     TimeoutConfig,
 )
@@ -43,14 +45,24 @@ from ._content.events import (
     ToolUseStart,
 )
 from ._cost import PriceTable
-from ._models import ChatResponse, Health, MigrationStatus, ProviderHealth, Usage
+from ._models import (
+    ChatResponse,
+    GateStatus,
+    Health,
+    MigrationStatus,
+    ProviderHealth,
+    ShadowStatus,
+    Usage,
+)
 from ._observe.details import (
     AttemptDetails,
     BreakerTransition,
+    GateDetails,
     RateLimitWaitDetails,
     RequestDetails,
     RetryDetails,
     RouteDecision,
+    ShadowDetails,
 )
 from ._observe.hooks import BaseHook, ClientHook
 from .errors import (
@@ -102,6 +114,9 @@ __all__ = [
     "ConfigError",
     "ContentPolicyError",
     "ContextLengthError",
+    "GateConfig",
+    "GateDetails",
+    "GateStatus",
     "Health",
     "HedgingConfig",
     "HolySheepError",
@@ -126,6 +141,9 @@ __all__ = [
     "RollbackConfig",
     "RouteDecision",
     "ServerError",
+    "ShadowConfig",
+    "ShadowDetails",
+    "ShadowStatus",
     "SharedStateConfig",
     "StreamInterruptedError",
     "TextBlock",

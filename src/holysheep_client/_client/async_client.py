@@ -4,9 +4,11 @@ AsyncClient: the asyncio shell over `BaseClient`; it only sends and waits.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import functools
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -15,10 +17,13 @@ from .._config import ClientConfig
 from .._content.blocks import Tool
 from .._models import ChatResponse
 from .._observe.hooks import ClientHook
+from .._observe.log import logger
 from .._protocols import ChatRequestSpec
-from .._resilience.stack import build_transport_stack
+from .._resilience.stack import build_shadow_stack, build_transport_stack
+from .._routing.progress import SyncJob
+from .._routing.shadow import ShadowJob
 from .._types import AsyncTransport, Clock
-from ..errors import NotFoundError
+from ..errors import HolySheepError, NotFoundError
 from .async_race import read_body_async, send_async
 from .async_stream import AsyncChatStream
 from .base import BaseClient, Flavor
@@ -74,12 +79,83 @@ class AsyncClient(BaseClient[AsyncTransport]):
             transports=transports,
             flavor=flavor,
         )
+        self._tasks: set[asyncio.Task[None]] = set()
+        if self._driver is not None:
+            self._driver.load_blocking()
 
     def _stack(self, name: str, inner: AsyncTransport | None) -> AsyncTransport:
         return build_transport_stack(
             self._config, name, state=self._state, sync=False, flavor=self._flavor,
             clock=self._clock, rng=self._rng, hooks=self._hooks, inner=inner,
         )  # fmt: skip
+
+    # -- the migration's background work ------------------------------------------
+
+    def _shadow_stack_of(
+        self, name: str, inner: AsyncTransport | None
+    ) -> AsyncTransport:
+        stack: AsyncTransport = build_shadow_stack(
+            self._config, name, state=self._state, sync=False, flavor=self._flavor,
+            clock=self._clock, inner=inner,
+        )  # fmt: skip
+        return stack
+
+    def _background(
+        self, work: Coroutine[Any, Any, None], dropped: Callable[[], None]
+    ) -> None:
+        """Run ``work`` as a task nobody awaits, in a context of its own (no span)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            work.close()
+            dropped()
+            return
+        task = loop.create_task(work, context=contextvars.Context())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _launch_shadow(self, job: ShadowJob) -> None:
+        driver = self._driver
+        assert driver is not None
+        self._background(
+            self._shadow_call(job), lambda: driver.shadow_done(job, None, None)
+        )
+
+    async def _shadow_call(self, job: ShadowJob) -> None:
+        driver, stack = self._driver, self._shadow_stack
+        assert driver is not None and stack is not None
+        try:
+            response = await stack.handle_async_request(driver.shadow_request(job))
+            try:
+                body = await read_body_async(response, judge=response.status_code < 300)
+                answer = driver.shadow_answer(job, response, body)
+            finally:
+                await response.aclose()
+        except HolySheepError as exc:
+            driver.shadow_done(job, None, exc)
+        except asyncio.CancelledError:
+            driver.shadow_done(job, None, None)
+            raise
+        except Exception:
+            logger.exception("shadow call to %s failed unexpectedly", job.target)
+            driver.shadow_done(job, None, None)
+        else:
+            driver.shadow_done(job, answer, None)
+
+    def _launch_sync(self, job: SyncJob) -> None:
+        driver = self._driver
+        assert driver is not None
+        self._background(self._sync_call(job), lambda: driver.dropped(job))
+
+    async def _sync_call(self, job: SyncJob) -> None:
+        driver = self._driver
+        assert driver is not None and driver.remote is not None
+        try:
+            reply = await driver.remote.run_async(driver.sync_args(job))
+        except asyncio.CancelledError:
+            driver.dropped(job)
+            raise
+        driver.synced(job, reply)
 
     async def __aenter__(self) -> Self:
         return self
@@ -98,6 +174,14 @@ class AsyncClient(BaseClient[AsyncTransport]):
         """
         if not self._closed:
             self._closed = True
+            if self._driver is not None:
+                self._driver.closed = True
+            for task in list(self._tasks):
+                task.cancel()
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self._shadow_stack is not None:
+                await self._shadow_stack.aclose()
             for stack in self._stacks.values():
                 await stack.aclose()
 

@@ -40,10 +40,14 @@ from .._transports.observed import observed
 from .._types import AsyncTransport, Clock, SyncTransport
 from ..errors import APIError, CapabilityError, OutputValidationError
 from .call import Call, CallRecord, Counters, abandoned, details, health_of
+from .migration import MigrationDriver
 from .scrub import Scrubber
 
 if TYPE_CHECKING:
     import httpx2
+
+    from .._routing.progress import SyncJob
+    from .._routing.shadow import ShadowJob
 
 __all__ = ["BaseClient", "Flavor"]
 
@@ -104,6 +108,7 @@ class BaseClient(Generic[S]):
             migration=config.migration,
             clock=clock,
             rng=self._rng,
+            shared=config.shared_state is not None,
         )
         self._policy = FailoverPolicy.from_config(config)
         self._prices = PriceTable(config.pricing)
@@ -118,6 +123,26 @@ class BaseClient(Generic[S]):
             import httpx2
 
             self._request_cls = httpx2.Request
+        self._driver: MigrationDriver | None = None
+        self._shadow_stack: S | None = None
+        if config.migration is not None:
+            self._migration_driver(config, inners)
+
+    def _migration_driver(self, config: ClientConfig, inners: Mapping[str, S]) -> None:
+        """The migration's background work: the driver and the shadow calls' stack."""
+        assert config.migration is not None
+        self._driver = MigrationDriver(
+            config, router=self._router, protocols=self._protocols,
+            prices=self._prices, scrubber=self._scrubber, clock=self._clock,
+            hooks=self._hooks, request_cls=self._request_cls, store=self._state.shared,
+        )  # fmt: skip
+        if config.migration.shadow is not None:
+            target = config.migration.target
+            self._shadow_stack = self._shadow_stack_of(target, inners.get(target))
+
+    def _shadow_stack_of(self, name: str, inner: S | None) -> S:
+        """The stack shadow calls to ``name`` go through (one attempt, no bulkhead)."""
+        raise NotImplementedError
 
     def _stack(self, name: str, inner: S | None) -> S:
         """One provider's transport stack on the client's state (sync or async)."""
@@ -145,6 +170,7 @@ class BaseClient(Generic[S]):
         Raises:
             CapabilityError: No provider can take the call (nothing is sent).
         """
+        self._tick()
         needs = spec.needs
         eligible = None
         if needs:
@@ -229,6 +255,7 @@ class BaseClient(Generic[S]):
             self._scrubber.error(error)
         if not abandoned(error):
             self._target_outcome(call, response, latency)
+            self._after_call(call, response)
             if self._hooks.hooks:
                 self._hooks.request(details(call, response, error, latency, ttft))
         call.scope.finish(error, response)
@@ -240,9 +267,37 @@ class BaseClient(Generic[S]):
         if primary is None or not self._router.is_migration_target(primary):
             return
         ok = response is not None and response.provider == primary
-        reason = self._router.record_target_outcome(ok, latency if ok else None)
+        reason = self._router.record_target_outcome(
+            ok,
+            latency if ok else None,
+            cost=response.cost_usd if ok and response is not None else None,
+        )
         if reason is not None:
             logger.warning("migration rolled back: %s", reason)
+
+    # -- the migration's background work (the shells launch it) --------------------
+
+    def _tick(self) -> None:
+        """Let the migration decide what is due; launch a round trip to Redis."""
+        if self._driver is not None and not self._closed:
+            job = self._driver.tick()
+            if job is not None:
+                self._launch_sync(job)
+
+    def _after_call(self, call: Call, response: ChatResponse | None) -> None:
+        """Launch the shadow call of a call the source answered, when sampled."""
+        if self._driver is not None and not self._closed:
+            job = self._driver.after_call(call, response)
+            if job is not None:
+                self._launch_shadow(job)
+
+    def _launch_shadow(self, job: ShadowJob) -> None:
+        """Run one shadow call off the caller's path (a task, or a worker thread)."""
+        raise NotImplementedError
+
+    def _launch_sync(self, job: SyncJob) -> None:
+        """Run one round trip to the shared migration state off the caller's path."""
+        raise NotImplementedError
 
     # -- requests ------------------------------------------------------------------
 
@@ -419,6 +474,8 @@ class BaseClient(Generic[S]):
         Returns:
             ``ready`` is true while at least one provider's breaker is not open.
         """
+        if self._driver is not None:
+            self._driver.tick(sync=False)
         return health_of(
             self._state, self._router, self._counters, self._config.cny_per_usd
         )

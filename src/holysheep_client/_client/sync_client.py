@@ -20,11 +20,14 @@ from .._config import ClientConfig
 from .._content.blocks import Tool
 from .._models import ChatResponse
 from .._observe.hooks import ClientHook
+from .._observe.log import logger
 from .._protocols import ChatRequestSpec
-from .._resilience.stack import build_transport_stack
+from .._resilience.stack import build_shadow_stack, build_transport_stack
+from .._routing.progress import SyncJob
+from .._routing.shadow import ShadowJob
 from .._transports.deadline import Abort
 from .._types import Clock, SyncTransport
-from ..errors import NotFoundError
+from ..errors import HolySheepError, NotFoundError
 from .base import BaseClient, Flavor
 from .call import Call
 from .spec import ReasoningArg, ResponseFormatArg, ToolChoiceArg, build_spec
@@ -74,6 +77,8 @@ class Client(BaseClient[SyncTransport]):
         )
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        if self._driver is not None:
+            self._driver.load_blocking()
 
     def _stack(self, name: str, inner: SyncTransport | None) -> SyncTransport:
         return build_transport_stack(
@@ -82,15 +87,64 @@ class Client(BaseClient[SyncTransport]):
         )  # fmt: skip
 
     def _workers(self) -> ThreadPoolExecutor:
-        """The threads hedging races run on (started on first use)."""
+        """The threads hedging races (and shadow calls) run on (started on first use)."""
         with self._pool_lock:
             if self._pool is None:
                 hedges = self._config.hedging.max_hedges if self._config.hedging else 1
                 width = (self._config.max_concurrent_requests or 32) * (1 + hedges)
+                # Shadow calls (at most max_in_flight) and one round trip to the
+                # shared state never take a thread the races need.
+                width += _background_width(self._config)
                 self._pool = ThreadPoolExecutor(
                     max_workers=width, thread_name_prefix="holysheep-hedge"
                 )
             return self._pool
+
+    # -- the migration's background work ------------------------------------------
+
+    def _shadow_stack_of(self, name: str, inner: SyncTransport | None) -> SyncTransport:
+        stack: SyncTransport = build_shadow_stack(
+            self._config, name, state=self._state, sync=True, flavor=self._flavor,
+            clock=self._clock, inner=inner,
+        )  # fmt: skip
+        return stack
+
+    def _launch_shadow(self, job: ShadowJob) -> None:
+        try:
+            self._workers().submit(self._shadow_call, job)
+        except RuntimeError:  # the pool is shut down: the client is closing
+            assert self._driver is not None
+            self._driver.shadow_done(job, None, None)
+
+    def _shadow_call(self, job: ShadowJob) -> None:
+        driver, stack = self._driver, self._shadow_stack
+        assert driver is not None and stack is not None
+        try:
+            response = stack.handle_request(driver.shadow_request(job))
+            try:
+                body = read_body_sync(response, judge=response.status_code < 300)
+                answer = driver.shadow_answer(job, response, body)
+            finally:
+                response.close()
+        except HolySheepError as exc:
+            driver.shadow_done(job, None, exc)
+        except Exception:
+            logger.exception("shadow call to %s failed unexpectedly", job.target)
+            driver.shadow_done(job, None, None)
+        else:
+            driver.shadow_done(job, answer, None)
+
+    def _launch_sync(self, job: SyncJob) -> None:
+        try:
+            self._workers().submit(self._sync_call, job)
+        except RuntimeError:
+            assert self._driver is not None
+            self._driver.dropped(job)
+
+    def _sync_call(self, job: SyncJob) -> None:
+        driver = self._driver
+        assert driver is not None and driver.remote is not None
+        driver.synced(job, driver.remote.run(driver.sync_args(job)))
 
     def __enter__(self) -> Self:
         return self
@@ -109,8 +163,12 @@ class Client(BaseClient[SyncTransport]):
         """
         if not self._closed:
             self._closed = True
+            if self._driver is not None:
+                self._driver.closed = True
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
+            if self._shadow_stack is not None:
+                self._shadow_stack.close()
             for stack in self._stacks.values():
                 stack.close()
 
@@ -227,3 +285,10 @@ class Client(BaseClient[SyncTransport]):
             transport=SharedSyncTransport(self._stacks[provider]),  # type: ignore[arg-type]
             timeout=None,
         )
+
+
+def _background_width(config: ClientConfig) -> int:
+    m = config.migration
+    if m is None:
+        return 0
+    return (m.shadow.max_in_flight if m.shadow is not None else 0) + 1

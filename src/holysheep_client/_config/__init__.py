@@ -18,11 +18,19 @@ from .resilience import (
     SharedStateConfig,
     TimeoutConfig,
 )
-from .routing import HedgingConfig, MigrationConfig, MigrationPhase, RollbackConfig
+from .routing import (
+    GateConfig,
+    HedgingConfig,
+    MigrationConfig,
+    MigrationPhase,
+    RollbackConfig,
+    ShadowConfig,
+)
 
 __all__ = [
     "BreakerConfig",
     "ClientConfig",
+    "GateConfig",
     "HedgingConfig",
     "MigrationConfig",
     "MigrationPhase",
@@ -32,6 +40,7 @@ __all__ = [
     "RateLimitConfig",
     "RetryConfig",
     "RollbackConfig",
+    "ShadowConfig",
     "SharedStateConfig",
     "TimeoutConfig",
 ]
