@@ -49,9 +49,10 @@ METRICS: Final[Mapping[str, tuple[str, str]]] = {
         "1",
         "Target's mean cost per call over the source's, in the gate's window.",
     ),
-    "holysheep.migration.gate.passing": (
+    "holysheep.migration.gate.passing": ("1", "1 while the gate passes, else 0."),
+    "holysheep.migration.gate.failing": (
         "1",
-        "1 while the gate passes, else 0 (failing thresholds as an attribute).",
+        "1 while a threshold (holysheep.migration.gate.threshold) fails, else 0.",
     ),
     "holysheep.migration.shadow.calls": (
         "{call}",

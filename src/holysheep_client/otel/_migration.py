@@ -23,6 +23,15 @@ _GAUGES = {
 }
 
 
+_THRESHOLDS = (
+    "max_error_rate",
+    "max_latency_p95",
+    "min_agreement",
+    "max_cost_ratio",
+    "min_samples",
+)
+
+
 class MigrationInstruments:
     """
     Records `GateDetails` and `ShadowDetails` on one meter.
@@ -38,6 +47,7 @@ class MigrationInstruments:
 
         self._gauges = {name: gauge(name) for name in _GAUGES}
         self._passing = gauge("holysheep.migration.gate.passing")
+        self._failing = gauge("holysheep.migration.gate.failing")
         unit, description = METRICS["holysheep.migration.shadow.calls"]
         self._shadow_calls = meter.create_counter(
             "holysheep.migration.shadow.calls", unit=unit, description=description
@@ -61,8 +71,10 @@ class MigrationInstruments:
             value = getattr(status, field)
             if value is not None:
                 self._gauges[name].set(value, attrs)
-        failing = {**attrs, "holysheep.migration.gate.failing": ",".join(status.failing)}
-        self._passing.set(1 if status.passing else 0, failing)
+        self._passing.set(1 if status.passing else 0, attrs)
+        for name in _THRESHOLDS:
+            flag = {**attrs, "holysheep.migration.gate.threshold": name}
+            self._failing.set(1 if name in status.failing else 0, flag)
 
     def shadow(self, d: ShadowDetails) -> None:
         """
