@@ -302,3 +302,29 @@ def test_a_local_rollback_is_proposed_and_kept_until_confirmed() -> None:
     _, job = r.tick()
     assert job is not None and job.proposal is not None
     assert job.proposal.kind == "rollback"
+
+
+def test_a_replica_puts_back_what_redis_lost() -> None:
+    """When Redis comes back empty and a newer replica wrote the first phase, a replica
+    that knew a later phase keeps it and proposes it again."""
+    clock = FakeClock()
+    r = router(migration(None), clock, shared=True)
+    at(clock, 30)
+    _, job = r.tick()
+    assert job is not None
+    start = START.timestamp()
+    r.synced(job, shared_reply(Progress(1, start + 24 * HOUR, version=5)))
+    assert r.weights()["holysheep"] == 25
+    clock.advance(1)
+    _, job = r.tick()
+    assert job is not None
+    r.synced(job, shared_reply(Progress(0, start, version=0)))  # Redis restarted empty
+    assert r.weights()["holysheep"] == 25
+    clock.advance(1)
+    _, job = r.tick()
+    assert job is not None and job.proposal is not None
+    assert (job.proposal.kind, job.proposal.expected, job.proposal.state.phase) == (
+        "advance",
+        0,
+        1,
+    )

@@ -341,6 +341,13 @@ class MigrationProgress:
 
     # -- the shared state -----------------------------------------------------------
 
+    def _reassert(self, ours: Progress, version: int) -> Progress:
+        if ours.rolled_back is not None:
+            self._proposal = Proposal("rollback", version, ours)
+        else:
+            self._proposal = Proposal("advance", version, ours)
+        return replace(ours, version=version)
+
     def sync_job(self, t: float) -> SyncJob | None:
         """
         The next round trip to the shared state, when one is due (at most one at once).
@@ -398,6 +405,10 @@ class MigrationProgress:
         self._base = totals
         self._sending = GateTotals()
         old = self.state
+        if state.version < old.version:
+            # Redis lost the state (restarted empty, flushed) and a replica that knew
+            # less wrote it again: keep ours, and put it back.
+            state = self._reassert(old, state.version)
         local = self._proposal
         if old.rolled_back is not None and state.rolled_back is None:
             # Decided here after this job left: keep it, and it goes out next.
