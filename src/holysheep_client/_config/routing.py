@@ -128,6 +128,9 @@ class ShadowConfig(ConfigModel):
             callable ``(source: ChatResponse, target: ChatResponse) -> float`` in
             [0, 1] (a callable cannot be written out to YAML).
         max_in_flight: Shadow calls at most at once; over that, samples are skipped.
+            It is also the shadow pool's connection count: keep it at 32 or below
+            on `AsyncClient`, whose event loop the shadow calls share (see
+            ``docs/performance.md``).
 
     .. versionadded:: 0.2.0
     """
