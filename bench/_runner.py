@@ -203,7 +203,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         (f"full stack / bare pool (conc {top})", ratio("stack", "pool"), 1.05),
         (f"full stack / raw httpx2 (conc {top})", ratio("stack", "raw"), 1.10),
         (f"AsyncClient.chat / anthropic SDK (conc {top})", ratio("chat", "sdk"), 0.85),
-        (f"chat with tools / plain chat (conc {top})", ratio("chat_tools", "chat"), 1.10),
+        (
+            f"chat with tools / plain chat (conc {top})",
+            ratio("chat_tools", "chat"),
+            1.10,
+        ),
         ("open breaker rejection (us)", rejection * 1e6, 10.0),
         ("import holysheep_client / anthropic", import_ours / import_sdk, 0.25),
     ]

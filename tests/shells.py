@@ -73,6 +73,14 @@ class ShellClient:
             AsyncClient(config, **kw) if kind == "async" else Client(config, **kw)
         )
 
+    @classmethod
+    def of(cls, raw: AsyncClient | Client) -> ShellClient:
+        """A shell around an existing client (a `with_options` view, say)."""
+        shell = cls.__new__(cls)
+        shell.kind = "async" if isinstance(raw, AsyncClient) else "sync"
+        shell.raw = raw
+        return shell
+
     async def __aenter__(self) -> Self:
         return self
 
@@ -142,6 +150,13 @@ class ShellClient:
         if isinstance(raw, AsyncClient):
             return await raw.models(provider)
         return await asyncio.to_thread(lambda: raw.models(provider))
+
+    async def count_tokens(self, messages: Any, **kw: Any) -> int:
+        """``client.count_tokens(messages, **kw)``."""
+        raw = self.raw
+        if isinstance(raw, AsyncClient):
+            return await raw.count_tokens(messages, **kw)
+        return await asyncio.to_thread(lambda: raw.count_tokens(messages, **kw))
 
     async def verify(self, provider: str | None = None) -> None:
         """``client.verify(provider)``."""

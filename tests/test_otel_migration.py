@@ -15,7 +15,6 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from holysheep_client import (
-    AsyncClient,
     ClientConfig,
     GateConfig,
     MigrationConfig,
@@ -25,6 +24,7 @@ from holysheep_client import (
 )
 from holysheep_client.otel import METRICS, OpenTelemetryHook
 from holysheep_client.testing import FakeClock, FakeProvider
+from shells import Shell
 
 
 def points(reader: InMemoryMetricReader) -> dict[str, list[Any]]:
@@ -39,7 +39,7 @@ def points(reader: InMemoryMetricReader) -> dict[str, list[Any]]:
 
 
 @pytest.mark.anyio
-async def test_gate_figures_and_shadow_calls_are_metrics() -> None:
+async def test_gate_figures_and_shadow_calls_are_metrics(shell: Shell) -> None:
     """The gate's gauges equal health().migration.gate; shadow calls and cost are counted."""
     clock = FakeClock()
     legacy = FakeProvider(reply='{"a": 1, "b": 2}')
@@ -65,16 +65,18 @@ async def test_gate_figures_and_shadow_calls_are_metrics() -> None:
     )  # fmt: skip
     reader = InMemoryMetricReader()
     hook = OpenTelemetryHook(meter_provider=MeterProvider(metric_readers=[reader]))
-    transports = {
-        "legacy": legacy.async_transport(),
-        "holysheep": target.async_transport(),
-    }
-    async with AsyncClient(
-        config, clock=clock, rng=random.Random(0), hooks=[hook], transports=transports
+    fakes = {"legacy": legacy, "holysheep": target}
+    async with shell.client(
+        config, fakes=fakes, clock=clock, rng=random.Random(0), hooks=[hook]
     ) as client:
         for _ in range(8):
             await client.chat(messages=[{"role": "user", "content": "x"}], model="m")
-        await asyncio.gather(*client._tasks)
+        policy = client.raw._router.shadow
+        assert policy is not None
+        for _ in range(200):  # the in-process shadow calls end within milliseconds
+            if policy.in_flight == 0:
+                break
+            await asyncio.sleep(0.01)
         clock.advance(1.5)
         health = client.health()
     gate = health.migration.gate if health.migration else None

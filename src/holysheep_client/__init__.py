@@ -14,6 +14,7 @@ from ._client.sync_client import Client
 from ._client.sync_stream import ChatStream
 from ._config import (
     BreakerConfig,
+    BudgetConfig,
     ClientConfig,
     GateConfig,
     HedgingConfig,
@@ -72,6 +73,7 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BudgetExceededError,
     CapabilityError,
     CircuitOpenError,
     ConfigError,
@@ -104,6 +106,8 @@ __all__ = [
     "BaseHook",
     "BreakerConfig",
     "BreakerTransition",
+    "BudgetConfig",
+    "BudgetExceededError",
     "CapabilityError",
     "ChatResponse",
     "ChatStream",

@@ -212,8 +212,16 @@ class MigrationStatus:
 class Health:
     """
     The client's health: ready while at least one provider's breaker is not open.
+
+    Attributes:
+        ready: At least one provider can take a call.
+        providers: Each provider's state.
+        migration: The migration's status, if one is configured.
+        budgets: Tag -> tag value -> USD spent today (UTC), for the tags a budget
+            caps (``"*"`` for a budget of the whole client), as this process counted.
     """
 
     ready: bool
     providers: dict[str, ProviderHealth]
     migration: MigrationStatus | None = None
+    budgets: dict[str, dict[str, float]] = field(default_factory=dict)

@@ -13,6 +13,7 @@ HolySheepError
 │   ├── PermissionDeniedError        403
 │   ├── NotFoundError                404
 │   ├── RateLimitError               429 or a local limit, .retry_after
+│   │   └── BudgetExceededError      a tag's daily budget is spent (status None)
 │   ├── ServerError                  5xx
 │   └── OutputValidationError        an answer that does not match response_format, .raw
 ├── APIConnectionError               .provider (no status)
@@ -40,6 +41,7 @@ __all__ = [
     "AllProvidersFailedError",
     "AuthenticationError",
     "BadRequestError",
+    "BudgetExceededError",
     "CapabilityError",
     "CircuitOpenError",
     "ConfigError",
@@ -190,6 +192,27 @@ class RateLimitError(APIError):
     ) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
+
+
+class BudgetExceededError(RateLimitError):
+    """
+    A tag value's daily budget (`BudgetConfig`) is spent: refused before sending,
+    with ``status_code=None``; ``.tag`` and ``.value`` say whose.
+
+    .. versionadded:: 0.2.0
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tag: str | None = None,
+        value: str | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(message, **kw)
+        self.tag = tag
+        self.value = value
 
 
 class ServerError(APIError):

@@ -25,6 +25,7 @@ from holysheep_client import (
     Tool,
     Usage,
 )
+from holysheep_client.testing import json_answer
 from shells import Shell
 
 pytestmark = pytest.mark.anyio
@@ -43,7 +44,7 @@ class Verdict(BaseModel):
 async def test_structured_output_is_parsed_into_the_model(shell: Shell) -> None:
     """A JSON answer matching the model becomes r.parsed, on both protocols."""
     for protocol in ("anthropic", "openai"):
-        fp = fakes("a", reply='{"flagged": false, "label": "ok"}')
+        fp = fakes("a", script=json_answer({"flagged": False, "label": "ok"}))
         async with shell.client(config(("a", protocol)), fakes=fp) as client:
             r = await client.chat(messages=ASK, model="m", response_format=Verdict)
         assert r.parsed == Verdict(flagged=False, label="ok"), protocol
@@ -53,8 +54,8 @@ async def test_structured_output_is_parsed_into_the_model(shell: Shell) -> None:
 async def test_an_invalid_answer_is_retried_then_failed_over(shell: Shell) -> None:
     """An answer off the schema is asked again (max_attempts), then the call fails over."""
     fp = fakes("a", "b")
-    fp["a"].reply = "I think it is fine."
-    fp["b"].reply = '{"flagged": true, "label": "spam"}'
+    fp["a"].script = json_answer({"verdict": "I think it is fine."})
+    fp["b"].script = json_answer({"flagged": True, "label": "spam"})
     async with shell.client(
         config(("a", "anthropic"), ("b", "openai")), fakes=fp
     ) as client:
@@ -70,16 +71,17 @@ async def test_every_invalid_answer_raises_output_validation_error(
     shell: Shell,
 ) -> None:
     """With one provider, the last invalid answer is raised with its raw text."""
-    fp = fakes("a", reply='{"flagged": "maybe"}')
+    fp = fakes("a", script=json_answer({"flagged": "maybe"}))
     async with shell.client(config(("a", "openai")), fakes=fp) as client:
         with pytest.raises(OutputValidationError) as info:
             await client.chat(messages=ASK, model="m", response_format=Verdict)
-    assert info.value.raw == '{"flagged": "maybe"}' and info.value.provider == "a"
+    assert json.loads(info.value.raw) == {"flagged": "maybe"}
+    assert info.value.provider == "a"
     assert "maybe" not in str(info.value), "the message names the fault, not the text"
-    fp["a"].reply = "nope"
+    fp["a"].script = lambda chat: "nope, not JSON"
+    others = fakes("b", script=lambda chat: "nope, not JSON")
     async with shell.client(
-        config(("a", "openai"), ("b", "openai")),
-        fakes={**fp, **fakes("b", reply="nope")},
+        config(("a", "openai"), ("b", "openai")), fakes={**fp, **others}
     ) as client:
         with pytest.raises(AllProvidersFailedError) as all_failed:
             await client.chat(messages=ASK, model="m", response_format="json")
@@ -93,13 +95,12 @@ async def test_a_schema_dict_is_checked_too(shell: Shell) -> None:
         "properties": {"label": {"type": "string", "enum": ["pos", "neg"]}},
         "required": ["label"],
     }
-    fp = fakes("a", reply='{"label": "meh"}')
-    async with shell.client(
-        config(("a", "anthropic"), retry=RetryConfig(max_attempts=1)), fakes=fp
-    ) as client:
+    fp = fakes("a", script=json_answer({"label": "meh"}))
+    cfg = config(("a", "anthropic"), retry=RetryConfig(max_attempts=1))
+    async with shell.client(cfg, fakes=fp) as client:
         with pytest.raises(OutputValidationError, match="label"):
             await client.chat(messages=ASK, model="m", response_format=schema)
-        fp["a"].reply = '{"label": "pos"}'
+        fp["a"].script = json_answer({"label": "pos"})
         r = await client.chat(messages=ASK, model="m", response_format=schema)
     assert r.parsed == {"label": "pos"}
 

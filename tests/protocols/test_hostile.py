@@ -120,6 +120,16 @@ def test_a_hostile_models_listing_is_typed(proto: WireProtocol) -> None:
         assert isinstance(outcome(proto.parse_models, body, provider="p"), APIError)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [DEEP, b"[]", b"{}", b'{"input_tokens": "7"}', b'{"input_tokens": 1e400}'],
+)
+def test_a_hostile_token_count_is_typed(body: bytes) -> None:
+    """A count answer that is not a whole number of tokens raises APIError."""
+    assert isinstance(outcome(ANTHROPIC.parse_count, body, provider="p"), APIError)
+    assert ANTHROPIC.parse_count(b'{"input_tokens": 7}', provider="p") == 7
+
+
 JSON = st.recursive(
     st.none()
     | st.booleans()
@@ -169,6 +179,8 @@ def test_fuzzed_answers_end_in_a_value_or_a_typed_error(
         proto.parse_error, 500, raw, provider="p", request_id=None, retry_after=None
     )
     outcome(proto.parse_models, raw, provider="p")
+    if proto.count_path() is not None:
+        outcome(proto.parse_count, raw, provider="p")
 
 
 EVENTS = st.lists(

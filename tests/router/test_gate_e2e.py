@@ -231,3 +231,45 @@ async def test_a_slow_target_never_slows_the_callers(
     assert elapsed < 2.0
     assert servers["holysheep"].stats()["max_in_flight"] <= 3
     assert shadow is not None and shadow.skipped > 0
+
+
+def broken(source: Any, target: Any) -> float:
+    raise RuntimeError("comparator bug")
+
+
+@pytest.mark.anyio
+async def test_a_raising_comparator_never_reaches_a_caller(
+    servers: dict[str, FakeServer], shell: Shell, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A comparator that raises scores 0 for every shadow answer; callers see nothing."""
+    caplog.set_level(logging.WARNING, logger="holysheep_client")
+    config = gated(
+        servers,
+        phases=[MigrationPhase(name="dark", duration=0, weight=0)],
+        comparator=broken,
+    )
+    async with shell.client(config, rng=random.Random(7)) as client:
+        answers = [await client.chat(messages=MSGS, model="big") for _ in range(10)]
+        await asyncio.sleep(0.3)
+        status = client.health().migration
+    assert len(answers) == 10
+    assert status is not None and status.gate is not None
+    assert status.gate.agreement == 0.0 and "min_agreement" in status.gate.failing
+    logged = [r for r in caplog.records if "comparator" in r.getMessage()]
+    assert len(logged) == 1 and "comparator bug" not in logged[0].getMessage()
+
+
+@pytest.mark.anyio
+async def test_a_call_kept_from_the_target_is_not_shadowed(
+    servers: dict[str, FakeServer], shell: Shell
+) -> None:
+    """A call limited to other providers (providers=) never reaches the target."""
+    config = gated(servers, phases=[MigrationPhase(name="dark", duration=0, weight=0)])
+    async with shell.client(config, rng=random.Random(8)) as client:
+        for _ in range(5):
+            await client.chat(messages=MSGS, model="big", providers=["legacy"])
+        await client.chat(messages=MSGS, model="big")
+        await asyncio.sleep(0.3)
+        shadow = client.health().migration.shadow  # type: ignore[union-attr]
+    assert shadow is not None and shadow.sent == 1
+    assert servers["holysheep"].stats()["requests"] == 1

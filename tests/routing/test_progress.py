@@ -19,7 +19,7 @@ from holysheep_client import (
     ShadowConfig,
 )
 from holysheep_client._routing.gate import GateTotals
-from holysheep_client._routing.progress import Progress
+from holysheep_client._routing.progress_types import Progress
 from holysheep_client._routing.router import WeightedRouter
 from holysheep_client.testing import FakeClock
 

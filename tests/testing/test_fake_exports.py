@@ -18,7 +18,7 @@ def test_all_is_sorted_and_importable() -> None:
 
 
 def test_public_names_are_exported() -> None:
-    """The names other code relies on are exported, FakeClock included."""
+    """The names other code relies on are exported, FakeClock and the script API included."""
     expected = {
         "FakeClock",
         "FakeProvider",
@@ -28,6 +28,15 @@ def test_public_names_are_exported() -> None:
         "Fault",
         "FaultPlan",
         "RecordedRequest",
+        "FakeChat",
+        "FakeMessage",
+        "FakeReply",
+        "FakeTool",
+        "FakeToolCall",
+        "FakeToolResult",
+        "json_answer",
+        "schema_example",
+        "tool_loop",
     }
     assert expected <= set(testing.__all__)
 

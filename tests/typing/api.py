@@ -45,12 +45,15 @@ async def _async_use(config: ClientConfig) -> None:
                 _d: str = delta
             final: ChatResponse = await s.get_final_response()
         models: list[str] = await client.models(provider="holysheep")
+        tokens: int = await client.count_tokens(
+            [{"role": "user", "content": "x"}], model="m", provider="holysheep"
+        )
         await client.verify()
         h: Health = client.health()
         client.set_weights({"legacy": 75, "holysheep": 25})
         http = client.http_client("holysheep")
         await http.aclose()
-        del final, models, h
+        del final, models, tokens, h
 
 
 def _sync_use(config: ClientConfig) -> None:
@@ -62,7 +65,8 @@ def _sync_use(config: ClientConfig) -> None:
             for _delta in s.text_stream:
                 pass
             s.get_final_response()
-        del r
+        n: int = client.count_tokens([{"role": "user", "content": "x"}], model="m")
+        del r, n
     http = build_http_client(config, provider="holysheep")
     sync_http = build_http_client(config, provider="holysheep", sync=True)
     plain = build_http_client(config, provider="holysheep", flavor="httpx")

@@ -4,26 +4,22 @@ AsyncClient: the asyncio shell over `BaseClient`; it only sends and waits.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import functools
 import random
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from .._clock import SYSTEM_CLOCK
-from .._config import ClientConfig
+from .._config import ClientConfig, TimeoutConfig
 from .._content.blocks import Tool
 from .._models import ChatResponse
 from .._observe.hooks import ClientHook
-from .._observe.log import logger
 from .._protocols import ChatRequestSpec
 from .._resilience.stack import build_shadow_stack, build_transport_stack
-from .._routing.progress import SyncJob
-from .._routing.shadow import ShadowJob
 from .._types import AsyncTransport, Clock
-from ..errors import HolySheepError, NotFoundError
+from ..errors import NotFoundError
+from .async_background import AsyncBackground
 from .async_race import read_body_async, send_async
 from .async_stream import AsyncChatStream
 from .base import BaseClient, Flavor
@@ -50,6 +46,9 @@ class AsyncClient(BaseClient[AsyncTransport]):
         transports: Per-provider transports replacing the connection pool (e.g. the
             fake provider's in-process transport).
         flavor: ``"httpx2"`` (default) or ``"httpx"`` pool transports.
+        telemetry: Spans and metrics through OpenTelemetry's global tracer and meter
+            providers (near free without an SDK); ``False`` turns them off, and an
+            `OpenTelemetryHook` in ``hooks`` replaces the default one.
 
     Example:
         ```python
@@ -70,6 +69,7 @@ class AsyncClient(BaseClient[AsyncTransport]):
         hooks: Sequence[ClientHook] = (),
         transports: Mapping[str, AsyncTransport] | None = None,
         flavor: Flavor = "httpx2",
+        telemetry: bool = True,
     ) -> None:
         super().__init__(
             config,
@@ -78,9 +78,12 @@ class AsyncClient(BaseClient[AsyncTransport]):
             hooks=hooks,
             transports=transports,
             flavor=flavor,
+            telemetry=telemetry,
         )
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._background: AsyncBackground | None = None
         if self._driver is not None:
+            self._background = AsyncBackground(self._driver, self._shadow_stack)
+            self._driver.launcher = self._background
             self._driver.load_blocking()
 
     def _stack(self, name: str, inner: AsyncTransport | None) -> AsyncTransport:
@@ -88,8 +91,6 @@ class AsyncClient(BaseClient[AsyncTransport]):
             self._config, name, state=self._state, sync=False, flavor=self._flavor,
             clock=self._clock, rng=self._rng, hooks=self._hooks, inner=inner,
         )  # fmt: skip
-
-    # -- the migration's background work ------------------------------------------
 
     def _shadow_stack_of(
         self, name: str, inner: AsyncTransport | None
@@ -99,63 +100,6 @@ class AsyncClient(BaseClient[AsyncTransport]):
             clock=self._clock, inner=inner,
         )  # fmt: skip
         return stack
-
-    def _background(
-        self, work: Coroutine[Any, Any, None], dropped: Callable[[], None]
-    ) -> None:
-        """Run ``work`` as a task nobody awaits, in a context of its own (no span)."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            work.close()
-            dropped()
-            return
-        task = loop.create_task(work, context=contextvars.Context())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _launch_shadow(self, job: ShadowJob) -> None:
-        driver = self._driver
-        assert driver is not None
-        self._background(
-            self._shadow_call(job), lambda: driver.shadow_done(job, None, None)
-        )
-
-    async def _shadow_call(self, job: ShadowJob) -> None:
-        driver, stack = self._driver, self._shadow_stack
-        assert driver is not None and stack is not None
-        try:
-            response = await stack.handle_async_request(driver.shadow_request(job))
-            try:
-                body = await read_body_async(response, judge=response.status_code < 300)
-                answer = driver.shadow_answer(job, response, body)
-            finally:
-                await response.aclose()
-        except HolySheepError as exc:
-            driver.shadow_done(job, None, exc)
-        except asyncio.CancelledError:
-            driver.shadow_done(job, None, None)
-            raise
-        except Exception:
-            logger.exception("shadow call to %s failed unexpectedly", job.target)
-            driver.shadow_done(job, None, None)
-        else:
-            driver.shadow_done(job, answer, None)
-
-    def _launch_sync(self, job: SyncJob) -> None:
-        driver = self._driver
-        assert driver is not None
-        self._background(self._sync_call(job), lambda: driver.dropped(job))
-
-    async def _sync_call(self, job: SyncJob) -> None:
-        driver = self._driver
-        assert driver is not None and driver.remote is not None
-        try:
-            reply = await driver.remote.run_async(driver.sync_args(job))
-        except asyncio.CancelledError:
-            driver.dropped(job)
-            raise
-        driver.synced(job, reply)
 
     async def __aenter__(self) -> Self:
         return self
@@ -172,14 +116,12 @@ class AsyncClient(BaseClient[AsyncTransport]):
         """
         Close every provider's connection pool.
         """
-        if not self._closed:
+        if not self._closed and not self._view:
             self._closed = True
             if self._driver is not None:
                 self._driver.closed = True
-            for task in list(self._tasks):
-                task.cancel()
-            if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self._background is not None:
+                await self._background.aclose()
             if self._shadow_stack is not None:
                 await self._shadow_stack.aclose()
             for stack in self._stacks.values():
@@ -201,6 +143,11 @@ class AsyncClient(BaseClient[AsyncTransport]):
         user: str | None = None,
         reasoning: ReasoningArg | None = None,
         extra: Mapping[str, Any] | None = None,
+        timeout: float | TimeoutConfig | None = None,
+        max_attempts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        providers: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> ChatResponse:
         """
         Send one chat call, with retries, failover, hedging and the deadline.
@@ -243,7 +190,12 @@ class AsyncClient(BaseClient[AsyncTransport]):
             response_format=response_format, stop=stop, top_p=top_p, user=user,
             reasoning=reasoning,
         )  # fmt: skip
-        with self._calling(spec, route_key) as call:
+        options = self._options(
+            timeout=timeout, max_attempts=max_attempts, extra_headers=extra_headers,
+            providers=providers, tags=tags,
+        )  # fmt: skip
+        await self._ledger.load_async(options.tags)
+        with self._calling(spec, route_key, options) as call:
             walk = self._walk(call)
             hop = functools.partial(self._hop, call)
             response = await send_async(walk, self._race(call, walk), hop)
@@ -251,11 +203,11 @@ class AsyncClient(BaseClient[AsyncTransport]):
         return response
 
     async def _hop(self, call: Call, name: str, spec: ChatRequestSpec) -> ChatResponse:
-        request, sent = self._request(call, name, spec)
+        request, sent = self._hops.request(call, name, spec)
         response = await self._stacks[name].handle_async_request(request)
         try:
             body = await read_body_async(response, judge=response.status_code < 300)
-            return self._answer(call, name, sent, response, body)
+            return self._hops.answer(call, name, sent, request, response, body)
         finally:
             await response.aclose()
 
@@ -276,6 +228,11 @@ class AsyncClient(BaseClient[AsyncTransport]):
         user: str | None = None,
         reasoning: ReasoningArg | None = None,
         extra: Mapping[str, Any] | None = None,
+        timeout: float | TimeoutConfig | None = None,
+        max_attempts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        providers: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> AsyncChatStream:
         """
         Stream a chat answer: ``async with client.stream(...) as s``.
@@ -293,7 +250,51 @@ class AsyncClient(BaseClient[AsyncTransport]):
             response_format=response_format, stop=stop, top_p=top_p, user=user,
             reasoning=reasoning,
         )  # fmt: skip
-        return AsyncChatStream(self, spec, route_key=route_key, resume=resume)
+        options = self._options(
+            timeout=timeout, max_attempts=max_attempts, extra_headers=extra_headers,
+            providers=providers, tags=tags,
+        )  # fmt: skip
+        return AsyncChatStream(
+            self, spec, route_key=route_key, resume=resume, options=options
+        )
+
+    async def count_tokens(
+        self,
+        messages: Sequence[Any],
+        *,
+        model: str,
+        tools: Sequence[Tool | Mapping[str, Any]] | None = None,
+        provider: str | None = None,
+    ) -> int:
+        """
+        The input tokens ``messages`` (and ``tools``) would take on one provider.
+
+        On the Anthropic protocol this asks the provider
+        (``POST {base_url}/messages/count_tokens``); where the provider has no such
+        endpoint (404), and always on the OpenAI protocol, it is the local estimate
+        the token limit reserves with (about four characters a token; see
+        `docs/limits.md`). The call goes through the provider's stack (request
+        limit, retries, breaker) but is not routed or failed over.
+
+        Args:
+            messages: As for `chat`.
+            model: A model id or an alias the provider's ``models`` map translates.
+            tools: As for `chat`; their definitions count too.
+            provider: The provider's name (the first configured one by default).
+
+        Raises:
+            BadRequestError: The messages or tools are invalid.
+            ConfigError: No provider has that name.
+            APIError: The provider answered with another error.
+
+        .. versionadded:: 0.2.0
+        """
+        name, spec, request = self._count_plan(messages, model, tools, provider)
+        if request is None:
+            return self._hops.counted(name, spec, None, b"")
+        response = await self._stacks[name].handle_async_request(request)
+        body = await read_body_async(response)
+        return self._hops.counted(name, spec, response, body)
 
     async def models(self, provider: str | None = None) -> list[str]:
         """
@@ -306,11 +307,11 @@ class AsyncClient(BaseClient[AsyncTransport]):
             ConfigError: No provider has that name.
             APIError: The provider answered with an error.
         """
-        name = self._models_provider(provider)
-        request = self._get_request(name, "/models")
+        name = self._hops.models_provider(provider)
+        request = self._hops.get_request(name, "/models")
         response = await self._stacks[name].handle_async_request(request)
         body = await read_body_async(response)
-        return self._models(name, response, body)
+        return self._hops.models(name, response, body)
 
     async def verify(self, provider: str | None = None) -> None:
         """

@@ -15,6 +15,7 @@ from .._protocols import ChatRequestSpec
 from .._types import AsyncTransport
 from ..errors import BadRequestError, HolySheepError, StreamInterruptedError
 from .async_race import read_body_async, send_async
+from .options import CallOptions
 from .resume import PrefixFilter, ResumePlan, SkipFilter
 from .stream import Segment, StreamMachine
 
@@ -44,11 +45,13 @@ class AsyncChatStream:
         *,
         route_key: str | None,
         resume: bool,
+        options: CallOptions,
     ) -> None:
         self._client = client
         self._spec = spec
         self._route_key = route_key
         self._resume = resume
+        self._options = options
         self._machine: StreamMachine | None = None
         self._gen: AsyncIterator[StreamEvent] | None = None
         self._open: list[Segment] = []
@@ -110,7 +113,8 @@ class AsyncChatStream:
 
     async def _run(self) -> AsyncIterator[StreamEvent]:
         client = self._client
-        call = client._begin(self._spec, self._route_key, stream=True)
+        await client._ledger.load_async(self._options.tags)
+        call = client._begin(self._spec, self._route_key, self._options, stream=True)
         m = self._machine = StreamMachine(client, call, resume=self._resume)
         error: BaseException | None = None
         try:
@@ -158,10 +162,10 @@ class AsyncChatStream:
         """Send one hop and read it up to its first event (or its end)."""
         client, m = self._client, self._machine
         assert m is not None
-        request, sent = client._request(m.call, name, spec)
+        request, sent = client._hops.request(m.call, name, spec)
         response = await client._stacks[name].handle_async_request(request)
         if response.status_code >= 300:
-            raise client._error(name, response, await read_body_async(response))
+            raise client._hops.error(name, response, await read_body_async(response))
         seg = m.begin(name, sent, request, response, flt)
         self._open.append(seg)
         try:

@@ -10,44 +10,34 @@ how they send and wait.
 from __future__ import annotations
 
 import contextlib
+import copy
 import random
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar
 
-from .._config import ClientConfig
-from .._content.schemas import OutputFormat
-from .._cost import PriceTable
+from .._config import ClientConfig, TimeoutConfig
 from .._models import ChatResponse, Health
 from .._observe.dispatch import HookDispatcher
 from .._observe.hooks import ClientHook
-from .._observe.log import logger
-from .._protocols import ChatRequestSpec, ParsedChat, WireProtocol, protocol_for
+from .._protocols import ChatRequestSpec, WireProtocol, protocol_for
 from .._resilience.state import StackState
 from .._routing.failover import FailoverPlan, FailoverPolicy
 from .._routing.hedging import HedgeRace, hedge_delay
 from .._routing.router import WeightedRouter
-from .._transports.deadline import Abort
-from .._transports.extensions import (
-    EXT_ABORT,
-    EXT_CALL,
-    EXT_DEADLINE,
-    EXT_FIRST_BY,
-    EXT_PROVIDER,
-    EXT_RETRY_AFTER,
-)
-from .._transports.observed import observed
 from .._types import AsyncTransport, Clock, SyncTransport
-from ..errors import APIError, CapabilityError, OutputValidationError
+from ..errors import (
+    CapabilityError,
+)
+from .budgets import BudgetLedger
 from .call import Call, CallRecord, Counters, abandoned, details, health_of
+from .hops import Hops
 from .migration import MigrationDriver
+from .options import CallOptions, call_options
 from .scrub import Scrubber
+from .spec import build_spec
 
 if TYPE_CHECKING:
     import httpx2
-
-    from .._routing.progress import SyncJob
-    from .._routing.shadow import ShadowJob
 
 __all__ = ["BaseClient", "Flavor"]
 
@@ -70,6 +60,8 @@ class BaseClient(Generic[S]):
         hooks: Hooks for attempts, retries, routes, calls.
         transports: Per-provider transports replacing the connection pool.
         flavor: ``"httpx2"`` or ``"httpx"`` pool transports.
+        telemetry: Instrument the client through OpenTelemetry's global providers
+            (unless ``hooks`` holds an `OpenTelemetryHook` of its own).
     """
 
     _kind = "BaseClient"
@@ -83,9 +75,11 @@ class BaseClient(Generic[S]):
         hooks: Sequence[ClientHook],
         transports: Mapping[str, S] | None,
         flavor: Flavor,
+        telemetry: bool = True,
     ) -> None:
         if not isinstance(config, ClientConfig):
             raise TypeError("config: expected a ClientConfig")
+        hooks = _with_telemetry(hooks, telemetry)
         self._config = config
         self._clock = clock
         self._flavor: Flavor = flavor
@@ -110,11 +104,6 @@ class BaseClient(Generic[S]):
             rng=self._rng,
             shared=config.shared_state is not None,
         )
-        self._policy = FailoverPolicy.from_config(config)
-        self._prices = PriceTable(config.pricing)
-        self._counters = Counters(self._providers)
-        self._scrubber = Scrubber(p.secret().get_secret_value() for p in config.providers)
-        self._closed = False
         if flavor == "httpx":
             import httpx
 
@@ -123,29 +112,44 @@ class BaseClient(Generic[S]):
             import httpx2
 
             self._request_cls = httpx2.Request
+        self._policy = FailoverPolicy.from_config(config)
+        self._counters = Counters(self._providers)
+        self._scrubber = Scrubber(
+            p.secret().get_secret_value() for p in config.providers
+        )
+        self._hops = Hops(
+            config,
+            protocols=self._protocols,
+            state=self._state,
+            policy=self._policy,
+            clock=clock,
+            counters=self._counters,
+            scrubber=self._scrubber,
+            request_cls=self._request_cls,
+        )
+        self._ledger = BudgetLedger(
+            config.budgets, clock=clock, shared=_shared_spend(self._state, clock)
+        )
+        self._closed = False
+        self._view = False
+        self._defaults = CallOptions()
         self._driver: MigrationDriver | None = None
         self._shadow_stack: S | None = None
-        if config.migration is not None:
-            self._migration_driver(config, inners)
-
-    def _migration_driver(self, config: ClientConfig, inners: Mapping[str, S]) -> None:
-        """The migration's background work: the driver and the shadow calls' stack."""
-        assert config.migration is not None
-        self._driver = MigrationDriver(
-            config, router=self._router, protocols=self._protocols,
-            prices=self._prices, scrubber=self._scrubber, clock=self._clock,
-            hooks=self._hooks, request_cls=self._request_cls, store=self._state.shared,
-        )  # fmt: skip
-        if config.migration.shadow is not None:
-            target = config.migration.target
-            self._shadow_stack = self._shadow_stack_of(target, inners.get(target))
-
-    def _shadow_stack_of(self, name: str, inner: S | None) -> S:
-        """The stack shadow calls to ``name`` go through (one attempt, no bulkhead)."""
-        raise NotImplementedError
+        if config.migration is not None:  # its work beside the calls
+            self._driver = MigrationDriver(
+                config, router=self._router, protocols=self._protocols,
+                prices=self._hops.prices, scrubber=self._scrubber, clock=clock,
+                hooks=self._hooks, request_cls=self._request_cls, state=self._state,
+            )  # fmt: skip
+            if (target := self._driver.shadow_target) is not None:
+                self._shadow_stack = self._shadow_stack_of(target, inners.get(target))
 
     def _stack(self, name: str, inner: S | None) -> S:
         """One provider's transport stack on the client's state (sync or async)."""
+        raise NotImplementedError
+
+    def _shadow_stack_of(self, name: str, inner: S | None) -> S:
+        """The stack shadow calls to ``name`` go through (one attempt, no bulkhead)."""
         raise NotImplementedError
 
     @property
@@ -162,46 +166,67 @@ class BaseClient(Generic[S]):
     # -- starting and ending a call ------------------------------------------------
 
     def _begin(
-        self, spec: ChatRequestSpec, route_key: str | None, *, stream: bool = False
+        self,
+        spec: ChatRequestSpec,
+        route_key: str | None,
+        options: CallOptions,
+        *,
+        stream: bool = False,
     ) -> Call:
         """
-        Start a call: its deadline, its hooks' scope, and its providers.
+        Start a call: its timeouts and deadline, its hooks' scope, its providers.
 
         Raises:
             CapabilityError: No provider can take the call (nothing is sent).
         """
-        self._tick()
+        if self._driver is not None:
+            self._driver.begin()
         needs = spec.needs
-        eligible = None
+        eligible: set[str] | None = None
         if needs:
             eligible = {
                 n for n, p in self._providers.items() if needs <= p.capabilities
             }
-            if not eligible:
-                missing = ", ".join(sorted(needs))
-                raise CapabilityError(
-                    f"no configured provider can take this call: it needs {missing}"
-                )
+        if options.providers is not None:
+            eligible = set(options.providers) & (
+                eligible if eligible is not None else set(options.providers)
+            )
+        if eligible is not None and not eligible:
+            missing = ", ".join(sorted(needs)) or "nothing"
+            raise CapabilityError(
+                f"no candidate provider can take this call: it needs {missing}"
+            )
+        self._ledger.check(options.tags)
         plan = self._router.plan(route_key, eligible=eligible)
+        timeout = options.timeout or self._config.timeout
         started = self._clock.monotonic()
-        total = self._config.timeout.total
         scope = self._hooks.call("chat", spec.model, spec.messages, stream=stream)
         return Call(
             spec=spec,
             started=started,
-            deadline=None if total is None else started + total,
+            deadline=None if timeout.total is None else started + timeout.total,
             plan=plan,
             scope=scope,
             record=CallRecord(),
             stream=stream,
+            options=options,
+            timeout=timeout,
         )
 
+    def _options(self, **given: Any) -> CallOptions:
+        """This client's (or view's) options with one call's over them."""
+        base = self._defaults.timeout or self._config.timeout
+        call = call_options(base=base, providers_known=list(self._providers), **given)
+        return self._defaults.merged(call)
+
     @contextlib.contextmanager
-    def _calling(self, spec: ChatRequestSpec, route_key: str | None) -> Iterator[Call]:
+    def _calling(
+        self, spec: ChatRequestSpec, route_key: str | None, options: CallOptions
+    ) -> Iterator[Call]:
         """
         A chat call from start to `_finish`: set ``call.response`` inside the block.
         """
-        call = self._begin(spec, route_key)
+        call = self._begin(spec, route_key, options)
         call.scope.attach()
         try:
             yield call
@@ -219,6 +244,7 @@ class BaseClient(Generic[S]):
             clock=self._clock,
             hooks=self._hooks,
             on_failure=self._failed_hop,
+            max_attempts=call.options.max_attempts,
         )
 
     def _race(self, call: Call, walk: FailoverPlan) -> HedgeRace | None:
@@ -253,214 +279,17 @@ class BaseClient(Generic[S]):
         latency = self._clock.monotonic() - call.started
         if error is not None:
             self._scrubber.error(error)
+        elif response is not None:
+            self._ledger.spend(call.options.tags, response.cost_usd)
         if not abandoned(error):
-            self._target_outcome(call, response, latency)
-            self._after_call(call, response)
+            if self._driver is not None:
+                self._driver.finish(call, response, latency)
             if self._hooks.hooks:
-                self._hooks.request(details(call, response, error, latency, ttft))
+                kind = self._protocols[response.provider].name if response else None
+                self._hooks.request(details(call, response, error, latency, ttft, kind))
         call.scope.finish(error, response)
 
-    def _target_outcome(
-        self, call: Call, response: ChatResponse | None, latency: float
-    ) -> None:
-        primary = call.plan[0] if call.plan else None
-        if primary is None or not self._router.is_migration_target(primary):
-            return
-        ok = response is not None and response.provider == primary
-        reason = self._router.record_target_outcome(
-            ok,
-            latency if ok else None,
-            cost=response.cost_usd if ok and response is not None else None,
-        )
-        if reason is not None:
-            logger.warning("migration rolled back: %s", reason)
-
-    # -- the migration's background work (the shells launch it) --------------------
-
-    def _tick(self) -> None:
-        """Let the migration decide what is due; launch a round trip to Redis."""
-        if self._driver is not None and not self._closed:
-            job = self._driver.tick()
-            if job is not None:
-                self._launch_sync(job)
-
-    def _after_call(self, call: Call, response: ChatResponse | None) -> None:
-        """Launch the shadow call of a call the source answered, when sampled."""
-        if self._driver is not None and not self._closed:
-            job = self._driver.after_call(call, response)
-            if job is not None:
-                self._launch_shadow(job)
-
-    def _launch_shadow(self, job: ShadowJob) -> None:
-        """Run one shadow call off the caller's path (a task, or a worker thread)."""
-        raise NotImplementedError
-
-    def _launch_sync(self, job: SyncJob) -> None:
-        """Run one round trip to the shared migration state off the caller's path."""
-        raise NotImplementedError
-
     # -- requests ------------------------------------------------------------------
-
-    def _request(
-        self,
-        call: Call,
-        name: str,
-        spec: ChatRequestSpec,
-        *,
-        abort: Abort | None = None,
-    ) -> tuple[httpx2.Request, str]:
-        """
-        The HTTP request of one hop (this provider's model id, protocol and key).
-
-        Returns:
-            The request and the model id sent.
-        """
-        provider = self._providers[name]
-        proto = self._protocols[name]
-        model = provider.model_for(spec.model)
-        sent = spec if model == spec.model else _with_model(spec, model)
-        ext: dict[str, Any] = {
-            EXT_DEADLINE: call.deadline,
-            EXT_PROVIDER: name,
-            EXT_CALL: call.record,
-        }
-        first_token = self._config.timeout.first_token
-        if call.stream and first_token is not None:
-            ext[EXT_FIRST_BY] = self._clock.monotonic() + first_token
-        if abort is not None:
-            ext[EXT_ABORT] = abort
-        request = self._request_cls(
-            "POST",
-            provider.base_url + proto.chat_path(),
-            headers=proto.headers(provider.secret().get_secret_value()),
-            content=proto.chat_body(
-                sent, cache="prompt_cache" in provider.capabilities
-            ),
-            extensions=ext,
-        )
-        return request, model
-
-    def _get_request(self, name: str, path: str) -> httpx2.Request:
-        """
-        A GET to ``{base_url}{path}`` with the provider's auth headers.
-        """
-        provider = self._config.provider(name)
-        headers = self._protocols[name].headers(provider.secret().get_secret_value())
-        headers.pop("content-type", None)
-        total = self._config.timeout.total
-        request: httpx2.Request = self._request_cls(
-            "GET",
-            provider.base_url + path,
-            headers=headers,
-            extensions={
-                EXT_DEADLINE: None
-                if total is None
-                else self._clock.monotonic() + total,
-                EXT_PROVIDER: name,
-                EXT_CALL: CallRecord(),
-            },
-        )
-        return request
-
-    def _models_provider(self, provider: str | None) -> str:
-        name = provider or next(iter(self._providers))
-        self._config.provider(name)
-        return name
-
-    # -- answers -------------------------------------------------------------------
-
-    def _error(self, name: str, response: httpx2.Response, body: bytes) -> APIError:
-        """The typed error of an error answer."""
-        retry_after = response.extensions.get(EXT_RETRY_AFTER)
-        error = self._protocols[name].parse_error(
-            response.status_code,
-            body,
-            provider=name,
-            request_id=_request_id(response),
-            retry_after=retry_after if isinstance(retry_after, int | float) else None,
-        )
-        self._scrubber.error(error)
-        return error
-
-    def _answer(
-        self,
-        call: Call,
-        name: str,
-        sent_model: str,
-        response: httpx2.Response,
-        body: bytes,
-    ) -> ChatResponse:
-        """
-        The `ChatResponse` of a hop's answer, priced, checked and counted.
-
-        Raises:
-            APIError: An error status, or a body that is not a chat answer.
-            OutputValidationError: An answer that does not match ``response_format``
-                (the provider answered, but not as asked: a provider fault).
-        """
-        if response.status_code >= 300:
-            raise self._error(name, response, body)
-        output = call.spec.output
-        stream = observed(response)
-        try:
-            parsed = self._protocols[name].parse_chat(
-                body, provider=name, request_id=_request_id(response), output=output
-            )
-        except APIError:
-            if stream is not None:
-                stream.settle(False)  # a malformed 2xx is the provider's failure
-            raise
-        if stream is not None:
-            stream.settle(True)
-        value = None if output is None else self._checked(name, output, parsed.text)
-        return self._response(call, name, sent_model, parsed, value)
-
-    def _checked(self, name: str, output: OutputFormat, text: str) -> Any:
-        """The answer parsed against ``output``, or `OutputValidationError`."""
-        try:
-            return output.parse(text)
-        except ValueError as exc:
-            # The reason names a field or a JSON error; never the text itself.
-            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            raise OutputValidationError(
-                f"provider {name!r} answered with output that does not match"
-                f" response_format ({reason})",
-                status_code=200,
-                provider=name,
-                raw=text,
-            ) from None
-
-    def _response(
-        self,
-        call: Call,
-        name: str,
-        sent_model: str,
-        parsed: ParsedChat,
-        value: Any = None,
-    ) -> ChatResponse:
-        latency = self._clock.monotonic() - call.started
-        cost = self._prices.cost(sent_model, parsed.usage)
-        self._counters.count(name, ok=True, cost=cost, latency=latency)
-        return ChatResponse(
-            text=parsed.text,
-            model=parsed.model,
-            provider=name,
-            usage=parsed.usage,
-            latency_ms=latency * 1000.0,
-            attempts=max(call.record.attempts, 1),
-            cost_usd=cost,
-            request_id=parsed.request_id,
-            stop_reason=parsed.stop_reason,
-            content=parsed.content,
-            parsed=value,
-        )
-
-    def _models(self, name: str, response: httpx2.Response, body: bytes) -> list[str]:
-        if response.status_code >= 300:
-            raise self._error(name, response, body)
-        return self._protocols[name].parse_models(body, provider=name)
-
-    # -- counters ------------------------------------------------------------------
 
     def _failed_hop(self, name: str) -> None:
         self._counters.count(name, ok=False)
@@ -477,8 +306,64 @@ class BaseClient(Generic[S]):
         if self._driver is not None:
             self._driver.tick(sync=False)
         return health_of(
-            self._state, self._router, self._counters, self._config.cny_per_usd
+            self._state,
+            self._router,
+            self._counters,
+            self._config.cny_per_usd,
+            self._ledger.snapshot(),
         )
+
+    def with_options(
+        self,
+        *,
+        timeout: float | TimeoutConfig | None = None,
+        max_attempts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        providers: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Self:
+        """
+        A view of this client whose calls take these options by default.
+
+        The view shares every piece of state with this client: breakers, limiters,
+        budgets, the router, the pools and the counters; closing it closes nothing.
+        Options given to a call override the view's (headers and tags merge).
+
+        Args:
+            timeout: Seconds for each whole call, or a `TimeoutConfig`.
+            max_attempts: Attempts per provider.
+            extra_headers: Sent to every provider (e.g. ``anthropic-beta``); never
+                logged; the auth headers cannot be overridden.
+            providers: Only these providers are candidates, in the router's order.
+            tags: Labels for hooks, spans and budgets.
+
+        Raises:
+            BadRequestError: An option is invalid.
+
+        .. versionadded:: 0.2.0
+        """
+        view = copy.copy(self)
+        view._defaults = self._options(
+            timeout=timeout, max_attempts=max_attempts, extra_headers=extra_headers,
+            providers=providers, tags=tags,
+        )  # fmt: skip
+        view._view = True
+        return view
+
+    def _count_plan(
+        self,
+        messages: Sequence[Any],
+        model: str,
+        tools: Sequence[Any] | None,
+        provider: str | None,
+    ) -> tuple[str, ChatRequestSpec, httpx2.Request | None]:
+        """The provider, request spec and token-count request of `count_tokens`."""
+        spec = build_spec(
+            messages, model=model, max_tokens=1, temperature=None, stream=False,
+            extra=None, tools=tools,
+        )  # fmt: skip
+        name = self._hops.models_provider(provider)
+        return name, spec, self._hops.count_request(name, spec)
 
     def set_weights(self, weights: Mapping[str, float]) -> None:
         """
@@ -493,10 +378,21 @@ class BaseClient(Generic[S]):
         self._router.set_weights(weights)
 
 
-def _with_model(spec: ChatRequestSpec, model: str) -> ChatRequestSpec:
-    return replace(spec, model=model)
+def _shared_spend(state: StackState, clock: Clock) -> Any:
+    if state.shared is None:
+        return None
+    from .._resilience.shared.spend import SharedSpend
+
+    return SharedSpend(state.shared, clock=clock)
 
 
-def _request_id(response: httpx2.Response) -> str | None:
-    h = response.headers
-    return h.get("request-id") or h.get("x-request-id")
+def _with_telemetry(hooks: Sequence[ClientHook], telemetry: bool) -> list[ClientHook]:
+    """``hooks``, with the default OpenTelemetry hook unless off or already there."""
+    out = list(hooks)
+    if not telemetry:
+        return out
+    from ..otel import OpenTelemetryHook
+
+    if not any(isinstance(h, OpenTelemetryHook) for h in out):
+        out.append(OpenTelemetryHook())
+    return out

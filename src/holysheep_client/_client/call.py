@@ -9,14 +9,16 @@ import asyncio
 import threading
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .._config import TimeoutConfig
 from .._models import ChatResponse, Health, ProviderHealth
 from .._observe.details import RequestDetails
 from .._observe.dispatch import CallScopes
 from .._protocols import ChatRequestSpec
 from .._resilience.state import StackState
 from .._routing.router import WeightedRouter
+from .options import CallOptions
 
 __all__ = ["Call", "CallRecord", "Counters", "abandoned", "details", "health_of"]
 
@@ -44,6 +46,9 @@ class Call:
         record: Its attempt count.
         stream: Whether it streams.
         response: Its answer, once there is one.
+        options: Its per-call options (a view's merged with the call's).
+        timeout: Its timeouts (the client's, or the call's own).
+        estimate: Its local input-token estimate, once computed.
     """
 
     spec: ChatRequestSpec
@@ -54,6 +59,9 @@ class Call:
     record: CallRecord
     stream: bool = False
     response: ChatResponse | None = None
+    options: CallOptions = field(default_factory=CallOptions)
+    timeout: TimeoutConfig = field(default_factory=TimeoutConfig)
+    estimate: int | None = None
 
 
 @dataclass(slots=True)
@@ -133,6 +141,7 @@ def details(
     error: BaseException | None,
     latency: float,
     ttft: float | None,
+    kind: str | None = None,
 ) -> RequestDetails:
     """
     The hooks' report of a finished call.
@@ -157,11 +166,17 @@ def details(
         cache_creation_input_tokens=(
             response.usage.cache_creation_input_tokens if response else 0
         ),
+        provider_kind=kind,
+        tags=call.options.tags,
     )
 
 
 def health_of(
-    state: StackState, router: WeightedRouter, counters: Counters, cny_per_usd: float
+    state: StackState,
+    router: WeightedRouter,
+    counters: Counters,
+    cny_per_usd: float,
+    budgets: dict[str, dict[str, float]] | None = None,
 ) -> Health:
     """
     A client's `Health`: breakers, effective weights, counters, the migration.
@@ -184,4 +199,9 @@ def health_of(
             cost_cny=cost * cny_per_usd,
         )
     ready = any(p.breaker != "open" for p in providers.values())
-    return Health(ready=ready, providers=providers, migration=router.status())
+    return Health(
+        ready=ready,
+        providers=providers,
+        migration=router.status(),
+        budgets=budgets or {},
+    )

@@ -1,54 +1,62 @@
 """
-MigrationDriver: the I/O-free half of a migration's background work, shared by both
-shells. It decides which finished calls are shadowed, builds and judges the shadow
-requests, ticks the migration (a phase ending, holding, rolling back), reports it to
-the hooks and the log, and prepares the round trips to the shared state. The shells
-only launch what it returns: a task in `AsyncClient`, a worker thread in `Client`.
+MigrationDriver: the I/O-free half of a migration's work beside the calls, shared by
+both shells. At the start of a call it ticks the migration (a phase ending, holding,
+rolling back) and reports it to the hooks and the log; at the end it records the
+target's outcome and the source's cost, and admits the shadow call; it prepares the
+round trips to the shared state. What needs I/O goes to the shell's `Launcher`: a
+task in `AsyncClient`, a worker thread in `Client`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .._config import ClientConfig, MigrationConfig, ProviderConfig
+from .._config import ClientConfig, MigrationConfig
 from .._cost import PriceTable
 from .._models import ChatResponse, GateStatus
-from .._observe.details import GateDetails, ShadowDetails
+from .._observe.details import GateDetails
 from .._observe.dispatch import HookDispatcher
 from .._observe.log import logger
 from .._protocols import WireProtocol
-from .._routing.compare import Scorer, scorer_for
+from .._resilience.state import StackState
 from .._routing.gate import GateTotals, explain, totals_of
-from .._routing.progress import Progress, SyncJob, Transition
+from .._routing.progress_types import Progress, SyncJob, Transition
 from .._routing.router import WeightedRouter
 from .._routing.shadow import ShadowJob
-from .._transports.extensions import EXT_CALL, EXT_PROVIDER
-from .._transports.observed import observed
 from .._types import Clock
-from ..errors import APIError, CircuitOpenError, OutputValidationError, RateLimitError
-from .call import Call, CallRecord
+from .call import Call
 from .scrub import Scrubber
+from .shadow import ShadowCalls
 
 if TYPE_CHECKING:
-    import httpx2
-
     from .._resilience.shared.migration import MigrationStore, SharedProgress
-    from .._resilience.shared.store import SharedStore
 
-__all__ = ["MigrationDriver"]
+__all__ = ["Launcher", "MigrationDriver"]
 
 #: Seconds between two ``"observe"`` reports of the gate's figures to the hooks.
 OBSERVE_EVERY = 1.0
 
 
+class Launcher(Protocol):
+    """
+    How a shell runs what the driver decides, off the callers' path.
+    """
+
+    def shadow(self, job: ShadowJob) -> None:
+        """Start one shadow call."""
+
+    def sync(self, job: SyncJob) -> None:
+        """Start one round trip to the shared migration state."""
+
+
 class MigrationDriver:
     """
-    A client's migration work that happens beside the calls: shadow calls, the gate's
-    decisions, the shared state's round trips. No I/O of its own.
+    A client's migration work beside its calls: the gate's decisions, the shadow
+    calls, the shared state's round trips. No I/O of its own except `load_blocking`.
 
-    Shared by every call of a client; the router and the shadow policy it drives
-    guard themselves.
+    Shared by a client and its `with_options` views; the router and the shadow policy
+    it drives guard themselves.
 
     Args:
         config: The client's configuration (with a migration).
@@ -59,7 +67,7 @@ class MigrationDriver:
         clock: The client's clock.
         hooks: The client's hooks.
         request_cls: ``httpx2.Request`` or ``httpx.Request``.
-        store: The shared state's Redis connection, with ``shared_state``.
+        state: The client's resilience state (its Redis store, the target's limits).
     """
 
     def __init__(
@@ -73,191 +81,101 @@ class MigrationDriver:
         clock: Clock,
         hooks: HookDispatcher,
         request_cls: Any,
-        store: SharedStore | None = None,
+        state: StackState,
     ) -> None:
         assert config.migration is not None
-        self.migration: MigrationConfig = config.migration
-        self.target: ProviderConfig = config.provider(self.migration.target)
+        m: MigrationConfig = config.migration
+        self.migration = m
         self._router = router
-        self._protocols = protocols
-        self._prices = prices
-        self._scrubber = scrubber
         self._clock = clock
         self._hooks = hooks
-        self._request_cls = request_cls
-        shadow = self.migration.shadow
-        self._scorer: Scorer | None = (
-            scorer_for(shadow.comparator, clock=clock) if shadow is not None else None
-        )
         self._next_observe = 0.0
-        self.closed = False
+        self._closed = False
+        self.launcher: Launcher | None = None
+        self.shadow: ShadowCalls | None = None
+        if router.shadow is not None:
+            self.shadow = ShadowCalls(
+                m, target=config.provider(m.target), policy=router.shadow,
+                router=router, protocol=protocols[m.target], prices=prices,
+                scrubber=scrubber, clock=clock, hooks=hooks, request_cls=request_cls,
+                tokens=state.providers[m.target].tokens is not None,
+            )  # fmt: skip
         self.remote: MigrationStore | None = None
-        if store is not None and self.migration.started_at is not None:
+        if state.shared is not None and m.started_at is not None:
             from .._resilience.shared.migration import MigrationStore
 
-            gate = self.migration.gate
             self.remote = MigrationStore(
-                store,
-                source=self.migration.source,
-                target=self.migration.target,
-                started_at=self.migration.started_at.timestamp(),
-                window=gate.window if gate is not None else None,
+                state.shared,
+                source=m.source,
+                target=m.target,
+                started_at=m.started_at.timestamp(),
+                window=m.gate.window if m.gate is not None else None,
             )
 
     def __repr__(self) -> str:
         m = self.migration
         return f"<MigrationDriver source={m.source!r} target={m.target!r}>"
 
-    # -- after a call -----------------------------------------------------------------
+    @property
+    def shadow_target(self) -> str | None:
+        """
+        The provider shadow calls go to, or ``None`` without shadow traffic.
+        """
+        return self.shadow.target.name if self.shadow is not None else None
 
-    def after_call(self, call: Call, response: ChatResponse | None) -> ShadowJob | None:
+    @property
+    def closed(self) -> bool:
         """
-        What a finished call adds to the migration: the source's cost for the gate,
-        and the shadow call to launch, if this call is sampled.
+        Whether the client closed: nothing more is launched or counted.
         """
-        m = self.migration
+        return self._closed
+
+    @closed.setter
+    def closed(self, value: bool) -> None:
+        self._closed = value
+        if self.shadow is not None:
+            self.shadow.closed = value
+
+    # -- a call's start and end ----------------------------------------------------
+
+    def begin(self) -> None:
+        """
+        At a call's start: let the migration decide what is due, launch a round trip.
+        """
+        if self._closed:
+            return
+        job = self.tick()
+        if job is not None and self.launcher is not None:
+            self.launcher.sync(job)
+
+    def finish(self, call: Call, response: ChatResponse | None, latency: float) -> None:
+        """
+        At a call's end (not abandoned): the target's outcome when it was the primary,
+        the source's cost for the gate, and the shadow call when it is drawn.
+        """
+        if self._closed:
+            return
+        m, router = self.migration, self._router
+        primary = call.plan[0] if call.plan else None
+        if primary is not None and router.is_migration_target(primary):
+            ok = response is not None and response.provider == primary
+            reason = router.record_target_outcome(
+                ok,
+                latency if ok else None,
+                cost=response.cost_usd if ok and response is not None else None,
+            )
+            if reason is not None:
+                logger.warning("migration rolled back: %s", reason)
         if response is None or response.provider != m.source:
-            return None
+            return
         if m.gate is not None and response.cost_usd is not None:
-            self._router.record_source_cost(response.cost_usd)
-        policy = self._router.shadow
-        if policy is None or not self._router.shadowing():
-            return None
-        if not call.spec.needs <= self.target.capabilities:
-            return None  # the target cannot take this call: nothing to compare
-        job, skipped = policy.admit(call.spec, response, self._clock.monotonic())
-        if skipped:
-            self._hooks.shadow(ShadowDetails(m.target, "skipped"))
-        return job
+            router.record_source_cost(response.cost_usd)
+        if self.shadow is not None and self.launcher is not None:
+            job = self.shadow.admit(call, response)
+            if job is not None:
+                self.launcher.shadow(job)
 
-    # -- a shadow call ----------------------------------------------------------------
-
-    def shadow_request(self, job: ShadowJob) -> httpx2.Request:
-        """
-        The shadow call's HTTP request: the call's request, to the target, not streamed.
-        """
-        p = self.target
-        proto = self._protocols[p.name]
-        spec = job.spec
-        model = p.model_for(spec.model)
-        if model != spec.model:
-            from dataclasses import replace
-
-            spec = replace(spec, model=model)
-        request: httpx2.Request = self._request_cls(
-            "POST",
-            p.base_url + proto.chat_path(),
-            headers=proto.headers(p.secret().get_secret_value()),
-            content=proto.chat_body(spec, cache="prompt_cache" in p.capabilities),
-            extensions={EXT_PROVIDER: p.name, EXT_CALL: CallRecord()},
-        )
-        return request
-
-    def shadow_answer(
-        self, job: ShadowJob, response: httpx2.Response, body: bytes
-    ) -> ChatResponse:
-        """
-        The shadow call's answer, priced (never counted in the providers' counters).
-
-        Raises:
-            APIError: An error status, or a body that is not a chat answer.
-            OutputValidationError: An answer that does not match ``response_format``.
-        """
-        name = self.target.name
-        proto = self._protocols[name]
-        if response.status_code >= 300:
-            raise proto.parse_error(
-                response.status_code,
-                body,
-                provider=name,
-                request_id=None,
-                retry_after=None,
-            )
-        output = job.spec.output
-        stream = observed(response)
-        try:
-            parsed = proto.parse_chat(
-                body, provider=name, request_id=None, output=output
-            )
-        except APIError:
-            if stream is not None:
-                stream.settle(False)
-            raise
-        if stream is not None:
-            stream.settle(True)
-        value = None
-        if output is not None:
-            try:
-                value = output.parse(parsed.text)
-            except ValueError:
-                raise OutputValidationError(
-                    f"provider {name!r} answered a shadow call with output that does"
-                    " not match response_format",
-                    status_code=200,
-                    provider=name,
-                    raw=parsed.text,
-                ) from None
-        sent = self.target.model_for(job.spec.model)
-        latency = self._clock.monotonic() - job.started
-        return ChatResponse(
-            text=parsed.text,
-            model=parsed.model,
-            provider=name,
-            usage=parsed.usage,
-            latency_ms=latency * 1000.0,
-            cost_usd=self._prices.cost(sent, parsed.usage),
-            stop_reason=parsed.stop_reason,
-            content=parsed.content,
-            parsed=value,
-        )
-
-    def shadow_done(
-        self,
-        job: ShadowJob,
-        answer: ChatResponse | None,
-        error: BaseException | None,
-    ) -> None:
-        """
-        The end of a shadow call: judged and counted, never raised.
-
-        Args:
-            job: The shadow call.
-            answer: The target's answer, when it answered.
-            error: Why it did not (``None`` with no answer: abandoned, not counted).
-        """
-        policy = self._router.shadow
-        assert policy is not None
-        target = job.target
-        if self.closed or (answer is None and error is None):
-            policy.done("abandoned")
-            return
-        if answer is not None:
-            assert self._scorer is not None
-            score = self._scorer(job.source, answer, job.spec.output)
-            latency = answer.latency_ms / 1000.0
-            reason = self._router.record_target_outcome(
-                True, latency, cost=answer.cost_usd, agreement=score
-            )
-            policy.done("answered", answer.cost_usd)
-            self._hooks.shadow(
-                ShadowDetails(target, "answered", latency, answer.cost_usd, score)
-            )
-        elif _refused(error):
-            policy.done("refused")
-            self._hooks.shadow(ShadowDetails(target, "skipped"))
-            return
-        else:
-            assert error is not None
-            self._scrubber.error(error)
-            reason = self._router.record_target_outcome(False)
-            policy.done("failed")
-            self._hooks.shadow(
-                ShadowDetails(target, "failed", error=type(error).__name__)
-            )
-        if reason is not None:
-            logger.warning("migration rolled back: %s", reason)
-
-    # -- the migration's clock --------------------------------------------------------
+    # -- the migration's clock -----------------------------------------------------
 
     def tick(self, *, sync: bool = True) -> SyncJob | None:
         """
@@ -298,6 +216,15 @@ class MigrationDriver:
         """
         self._router.synced(job, None, reached=False)
 
+    def shadow_done(
+        self, job: ShadowJob, answer: ChatResponse | None, error: BaseException | None
+    ) -> None:
+        """
+        The end of a shadow call (see `ShadowCalls.done`).
+        """
+        assert self.shadow is not None
+        self.shadow.done(job, answer, error)
+
     def load_blocking(self) -> None:
         """
         Read the shared state once, blocking for at most ``shared_state.timeout``, so a
@@ -313,38 +240,20 @@ class MigrationDriver:
     def _report(self, moves: list[Transition]) -> None:
         gate = self.migration.gate
         now = self._clock.monotonic()
+        observe = self._hooks.hooks and gate is not None and now >= self._next_observe
         status: GateStatus | None = None
-        if moves or (
-            self._hooks.hooks and gate is not None and now >= self._next_observe
-        ):
+        if moves or observe:
             status = self._router.gate_status()
+        target = self.migration.target
         for move in moves:
             reason = move.reason
             if move.kind == "held" and gate is not None and status is not None:
                 reason = explain(gate, status)
-            self._hooks.gate(
-                GateDetails(
-                    self.migration.target,
-                    move.phase,
-                    move.kind,
-                    status,
-                    reason,
-                )
-            )
-        if status is not None and not moves and gate is not None:
+            self._hooks.gate(GateDetails(target, move.phase, move.kind, status, reason))
+        if observe and not moves:
             self._next_observe = now + OBSERVE_EVERY
-            self._hooks.gate(
-                GateDetails(
-                    self.migration.target, self._router.phase_name(), "observe", status
-                )
-            )
-
-
-def _refused(error: BaseException | None) -> bool:
-    """Refused before any I/O to the target: its open breaker, or our rate limit."""
-    if isinstance(error, CircuitOpenError):
-        return True
-    return isinstance(error, RateLimitError) and error.status_code is None
+            phase = self._router.phase_name()
+            self._hooks.gate(GateDetails(target, phase, "observe", status))
 
 
 def _plain(state: Progress) -> tuple[int, float, float | None, str | None]:

@@ -30,7 +30,9 @@ class Scrubber:
 
     def __init__(self, keys: Iterable[str]) -> None:
         # Longest first, so a key containing another is masked whole.
-        self._keys = sorted({k for k in keys if len(k) >= _MIN_KEY}, key=len, reverse=True)
+        self._keys = sorted(
+            {k for k in keys if len(k) >= _MIN_KEY}, key=len, reverse=True
+        )
 
     def text(self, value: str) -> str:
         """
@@ -50,7 +52,10 @@ class Scrubber:
         if depth > 32:
             return value
         if isinstance(value, dict):
-            return {self.data(k, depth + 1): self.data(v, depth + 1) for k, v in value.items()}
+            return {
+                self.data(k, depth + 1): self.data(v, depth + 1)
+                for k, v in value.items()
+            }
         if isinstance(value, list | tuple):
             return type(value)(self.data(v, depth + 1) for v in value)
         return value

@@ -21,7 +21,8 @@ from .._content.events import StreamEvent, TextDelta, ThinkingDelta
 from .._models import ChatResponse
 from .._observe.details import RouteDecision
 from .._protocols import ChatRequestSpec, StreamDecoder
-from .._transports.extensions import EXT_FIRST_BY
+from .._resilience.tokens import TokenReservation
+from .._transports.extensions import EXT_FIRST_BY, EXT_TOKEN_RESERVATION
 from .._transports.observed import ObservedStream, observed
 from ..errors import APIConnectionError, StreamInterruptedError
 from .resume import PrefixFilter, ResumePlan, SkipFilter, resume_messages
@@ -81,6 +82,7 @@ class Segment:
         started: It sent its first event.
         done: It ended well (end marker or finish reason).
         filter: Keeps a resumed continuation seamless.
+        reservation: Its tokens reserved of the provider's ``tokens_per_minute``.
     """
 
     provider: str
@@ -94,6 +96,7 @@ class Segment:
     started: bool = False
     done: bool = False
     filter: SkipFilter | PrefixFilter | None = None
+    reservation: TokenReservation | None = None
 
 
 class StreamMachine:
@@ -110,7 +113,7 @@ class StreamMachine:
         self._client = client
         self.call = call
         self._resume = resume
-        self._idle = client.config.timeout.stream_idle
+        self._idle = call.timeout.stream_idle
         self.delivered: list[str] = []
         self.tooled = False  # a tool-call event reached the caller
         self.segments: list[Segment] = []
@@ -146,6 +149,7 @@ class StreamMachine:
             request_id=h.get("request-id") or h.get("x-request-id"),
             first_by=request.extensions.get(EXT_FIRST_BY),
             filter=flt,
+            reservation=request.extensions.get(EXT_TOKEN_RESERVATION),
         )
 
     def read_deadline(self, seg: Segment) -> float | None:
@@ -204,6 +208,9 @@ class StreamMachine:
         if seg.filter is not None:
             seg.filter.end()
         seg.done = True
+        if seg.reservation is not None:
+            u = seg.decoder.usage
+            seg.reservation.settle(u.input_tokens + u.output_tokens)
         seg.body.settle(True)
 
     def opened(self, seg: Segment) -> bool:
@@ -313,12 +320,16 @@ class StreamMachine:
         for seg in self.segments:
             u = seg.decoder.usage
             out_tokens += u.output_tokens
-            c = client._prices.cost(seg.sent_model, u)
+            c = client._hops.prices.cost(seg.sent_model, u)
             cost = None if c is None or cost is None else cost + c
         text = "".join(self.delivered)
         content = dec.content if len(self.segments) == 1 else (TextBlock(text),)
         output = self.call.spec.output
-        value = None if output is None else client._checked(last.provider, output, text)
+        value = (
+            None
+            if output is None
+            else client._hops.checked(last.provider, output, text)
+        )
         latency = client._clock.monotonic() - self.call.started
         client._counters.count(last.provider, ok=True, cost=cost)
         self.final = ChatResponse(

@@ -9,29 +9,25 @@ from __future__ import annotations
 
 import functools
 import random
-import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from .._clock import SYSTEM_CLOCK
-from .._config import ClientConfig
+from .._config import ClientConfig, TimeoutConfig
 from .._content.blocks import Tool
 from .._models import ChatResponse
 from .._observe.hooks import ClientHook
-from .._observe.log import logger
 from .._protocols import ChatRequestSpec
 from .._resilience.stack import build_shadow_stack, build_transport_stack
-from .._routing.progress import SyncJob
-from .._routing.shadow import ShadowJob
 from .._transports.deadline import Abort
 from .._types import Clock, SyncTransport
-from ..errors import HolySheepError, NotFoundError
+from ..errors import NotFoundError
 from .base import BaseClient, Flavor
 from .call import Call
 from .spec import ReasoningArg, ResponseFormatArg, ToolChoiceArg, build_spec
-from .sync_race import read_body_sync, send_sync
+from .sync_background import SyncBackground
+from .sync_race import Workers, read_body_sync, send_sync
 from .sync_stream import ChatStream
 
 if TYPE_CHECKING:
@@ -53,6 +49,9 @@ class Client(BaseClient[SyncTransport]):
         hooks: `ClientHook` objects that receive details as calls run.
         transports: Per-provider transports replacing the connection pool.
         flavor: ``"httpx2"`` (default) or ``"httpx"`` pool transports.
+        telemetry: Spans and metrics through OpenTelemetry's global tracer and meter
+            providers (near free without an SDK); ``False`` turns them off, and an
+            `OpenTelemetryHook` in ``hooks`` replaces the default one.
     """
 
     _kind = "Client"
@@ -66,6 +65,7 @@ class Client(BaseClient[SyncTransport]):
         hooks: Sequence[ClientHook] = (),
         transports: Mapping[str, SyncTransport] | None = None,
         flavor: Flavor = "httpx2",
+        telemetry: bool = True,
     ) -> None:
         super().__init__(
             config,
@@ -74,10 +74,17 @@ class Client(BaseClient[SyncTransport]):
             hooks=hooks,
             transports=transports,
             flavor=flavor,
+            telemetry=telemetry,
         )
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        hedges = config.hedging.max_hedges if config.hedging else 1
+        # Shadow calls (at most max_in_flight) and one round trip to the shared
+        # state get threads of their own: they never take one the races need.
+        width = (config.max_concurrent_requests or 32) * (1 + hedges)
+        self._workers = Workers(width + _background_width(config))
         if self._driver is not None:
+            self._driver.launcher = SyncBackground(
+                self._driver, self._shadow_stack, self._workers
+            )
             self._driver.load_blocking()
 
     def _stack(self, name: str, inner: SyncTransport | None) -> SyncTransport:
@@ -86,65 +93,12 @@ class Client(BaseClient[SyncTransport]):
             clock=self._clock, rng=self._rng, hooks=self._hooks, inner=inner,
         )  # fmt: skip
 
-    def _workers(self) -> ThreadPoolExecutor:
-        """The threads hedging races (and shadow calls) run on (started on first use)."""
-        with self._pool_lock:
-            if self._pool is None:
-                hedges = self._config.hedging.max_hedges if self._config.hedging else 1
-                width = (self._config.max_concurrent_requests or 32) * (1 + hedges)
-                # Shadow calls (at most max_in_flight) and one round trip to the
-                # shared state never take a thread the races need.
-                width += _background_width(self._config)
-                self._pool = ThreadPoolExecutor(
-                    max_workers=width, thread_name_prefix="holysheep-hedge"
-                )
-            return self._pool
-
-    # -- the migration's background work ------------------------------------------
-
     def _shadow_stack_of(self, name: str, inner: SyncTransport | None) -> SyncTransport:
         stack: SyncTransport = build_shadow_stack(
             self._config, name, state=self._state, sync=True, flavor=self._flavor,
             clock=self._clock, inner=inner,
         )  # fmt: skip
         return stack
-
-    def _launch_shadow(self, job: ShadowJob) -> None:
-        try:
-            self._workers().submit(self._shadow_call, job)
-        except RuntimeError:  # the pool is shut down: the client is closing
-            assert self._driver is not None
-            self._driver.shadow_done(job, None, None)
-
-    def _shadow_call(self, job: ShadowJob) -> None:
-        driver, stack = self._driver, self._shadow_stack
-        assert driver is not None and stack is not None
-        try:
-            response = stack.handle_request(driver.shadow_request(job))
-            try:
-                body = read_body_sync(response, judge=response.status_code < 300)
-                answer = driver.shadow_answer(job, response, body)
-            finally:
-                response.close()
-        except HolySheepError as exc:
-            driver.shadow_done(job, None, exc)
-        except Exception:
-            logger.exception("shadow call to %s failed unexpectedly", job.target)
-            driver.shadow_done(job, None, None)
-        else:
-            driver.shadow_done(job, answer, None)
-
-    def _launch_sync(self, job: SyncJob) -> None:
-        try:
-            self._workers().submit(self._sync_call, job)
-        except RuntimeError:
-            assert self._driver is not None
-            self._driver.dropped(job)
-
-    def _sync_call(self, job: SyncJob) -> None:
-        driver = self._driver
-        assert driver is not None and driver.remote is not None
-        driver.synced(job, driver.remote.run(driver.sync_args(job)))
 
     def __enter__(self) -> Self:
         return self
@@ -161,12 +115,11 @@ class Client(BaseClient[SyncTransport]):
         """
         Close every provider's connection pool.
         """
-        if not self._closed:
+        if not self._closed and not self._view:
             self._closed = True
             if self._driver is not None:
                 self._driver.closed = True
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
+            self._workers.shutdown()
             if self._shadow_stack is not None:
                 self._shadow_stack.close()
             for stack in self._stacks.values():
@@ -188,6 +141,11 @@ class Client(BaseClient[SyncTransport]):
         user: str | None = None,
         reasoning: ReasoningArg | None = None,
         extra: Mapping[str, Any] | None = None,
+        timeout: float | TimeoutConfig | None = None,
+        max_attempts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        providers: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> ChatResponse:
         """
         Send one chat call; see `AsyncClient.chat`.
@@ -198,7 +156,11 @@ class Client(BaseClient[SyncTransport]):
             response_format=response_format, stop=stop, top_p=top_p, user=user,
             reasoning=reasoning,
         )  # fmt: skip
-        with self._calling(spec, route_key) as call:
+        options = self._options(
+            timeout=timeout, max_attempts=max_attempts, extra_headers=extra_headers,
+            providers=providers, tags=tags,
+        )  # fmt: skip
+        with self._calling(spec, route_key, options) as call:
             walk = self._walk(call)
             hop = functools.partial(self._hop, call)
             response = send_sync(walk, self._race(call, walk), hop, self._workers)
@@ -208,11 +170,11 @@ class Client(BaseClient[SyncTransport]):
     def _hop(
         self, call: Call, name: str, spec: ChatRequestSpec, abort: Abort | None
     ) -> ChatResponse:
-        request, sent = self._request(call, name, spec, abort=abort)
+        request, sent = self._hops.request(call, name, spec, abort=abort)
         response = self._stacks[name].handle_request(request)
         try:
             body = read_body_sync(response, judge=response.status_code < 300)
-            return self._answer(call, name, sent, response, body)
+            return self._hops.answer(call, name, sent, request, response, body)
         finally:
             response.close()
 
@@ -233,6 +195,11 @@ class Client(BaseClient[SyncTransport]):
         user: str | None = None,
         reasoning: ReasoningArg | None = None,
         extra: Mapping[str, Any] | None = None,
+        timeout: float | TimeoutConfig | None = None,
+        max_attempts: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        providers: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> ChatStream:
         """
         Stream a chat answer: ``with client.stream(...) as s``; see `AsyncClient.stream`.
@@ -243,19 +210,45 @@ class Client(BaseClient[SyncTransport]):
             response_format=response_format, stop=stop, top_p=top_p, user=user,
             reasoning=reasoning,
         )  # fmt: skip
+        options = self._options(
+            timeout=timeout, max_attempts=max_attempts, extra_headers=extra_headers,
+            providers=providers, tags=tags,
+        )  # fmt: skip
         return ChatStream(
-            self, spec, route_key=route_key, resume=resume, workers=self._workers
-        )
+            self, spec, route_key=route_key, resume=resume, options=options,
+            workers=self._workers,
+        )  # fmt: skip
+
+    def count_tokens(
+        self,
+        messages: Sequence[Any],
+        *,
+        model: str,
+        tools: Sequence[Tool | Mapping[str, Any]] | None = None,
+        provider: str | None = None,
+    ) -> int:
+        """
+        The input tokens ``messages`` (and ``tools``) would take on one provider;
+        see `AsyncClient.count_tokens`.
+
+        .. versionadded:: 0.2.0
+        """
+        name, spec, request = self._count_plan(messages, model, tools, provider)
+        if request is None:
+            return self._hops.counted(name, spec, None, b"")
+        response = self._stacks[name].handle_request(request)
+        body = read_body_sync(response)
+        return self._hops.counted(name, spec, response, body)
 
     def models(self, provider: str | None = None) -> list[str]:
         """
         The model ids a provider lists; see `AsyncClient.models`.
         """
-        name = self._models_provider(provider)
-        request = self._get_request(name, "/models")
+        name = self._hops.models_provider(provider)
+        request = self._hops.get_request(name, "/models")
         response = self._stacks[name].handle_request(request)
         body = read_body_sync(response)
-        return self._models(name, response, body)
+        return self._hops.models(name, response, body)
 
     def verify(self, provider: str | None = None) -> None:
         """

@@ -7,6 +7,7 @@ stream.
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, TypeVar
@@ -21,9 +22,44 @@ from ..errors import HolySheepError
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["read_body_sync", "send_sync"]
+__all__ = ["Workers", "read_body_sync", "send_sync"]
 
 T = TypeVar("T")
+
+
+class Workers:
+    """
+    The threads a client's hedging races run on, started on first use; shared by
+    the client and its `with_options` views, guarded by a lock.
+
+    Args:
+        width: Threads at most.
+    """
+
+    __slots__ = ("_lock", "_pool", "width")
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.width, thread_name_prefix="holysheep-hedge"
+                )
+            return self._pool
+
+    def shutdown(self) -> None:
+        """Stop the threads (running races finish; queued ones are dropped)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def __repr__(self) -> str:
+        return f"<Workers width={self.width} started={self._pool is not None}>"
 
 
 def read_body_sync(response: httpx2.Response, *, judge: bool = False) -> bytes:

@@ -17,6 +17,7 @@ from .._protocols import ChatRequestSpec
 from .._transports.deadline import Abort
 from .._types import SyncTransport
 from ..errors import BadRequestError, HolySheepError, StreamInterruptedError
+from .options import CallOptions
 from .resume import PrefixFilter, ResumePlan, SkipFilter
 from .stream import Segment, StreamMachine
 from .sync_race import read_body_sync, send_sync
@@ -43,6 +44,7 @@ class ChatStream:
         *,
         route_key: str | None,
         resume: bool,
+        options: CallOptions,
         workers: Callable[[], ThreadPoolExecutor],
     ) -> None:
         self._client = client
@@ -50,6 +52,7 @@ class ChatStream:
         self._spec = spec
         self._route_key = route_key
         self._resume = resume
+        self._options = options
         self._machine: StreamMachine | None = None
         self._gen: Iterator[StreamEvent] | None = None
         self._open: list[Segment] = []
@@ -112,7 +115,7 @@ class ChatStream:
 
     def _run(self) -> Iterator[StreamEvent]:
         client = self._client
-        call = client._begin(self._spec, self._route_key, stream=True)
+        call = client._begin(self._spec, self._route_key, self._options, stream=True)
         m = self._machine = StreamMachine(client, call, resume=self._resume)
         error: BaseException | None = None
         try:
@@ -163,10 +166,10 @@ class ChatStream:
         """Send one hop and read it up to its first event (or its end)."""
         client, m = self._client, self._machine
         assert m is not None
-        request, sent = client._request(m.call, name, spec, abort=abort)
+        request, sent = client._hops.request(m.call, name, spec, abort=abort)
         response = client._stacks[name].handle_request(request)
         if response.status_code >= 300:
-            raise client._error(name, response, read_body_sync(response))
+            raise client._hops.error(name, response, read_body_sync(response))
         seg = m.begin(name, sent, request, response, flt)
         with self._lock:
             self._open.append(seg)

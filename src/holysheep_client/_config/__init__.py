@@ -12,6 +12,7 @@ from .client import ClientConfig, ModelPrice
 from .provider import ProviderConfig
 from .resilience import (
     BreakerConfig,
+    BudgetConfig,
     PoolConfig,
     RateLimitConfig,
     RetryConfig,
@@ -29,6 +30,7 @@ from .routing import (
 
 __all__ = [
     "BreakerConfig",
+    "BudgetConfig",
     "ClientConfig",
     "GateConfig",
     "HedgingConfig",

@@ -17,6 +17,7 @@ from .base import ConfigModel
 from .provider import ProviderConfig
 from .resilience import (
     BreakerConfig,
+    BudgetConfig,
     PoolConfig,
     RateLimitConfig,
     RetryConfig,
@@ -63,6 +64,7 @@ class ClientConfig(ConfigModel):
     pricing: dict[str, ModelPrice] | None = None
     cny_per_usd: float = Field(7.3, gt=0)
     shared_state: SharedStateConfig | None = None
+    budgets: tuple[BudgetConfig, ...] = ()
 
     @model_validator(mode="after")
     def _cross(self) -> Self:
@@ -83,6 +85,10 @@ class ClientConfig(ConfigModel):
                 raise ConfigError(
                     f"context_fallbacks.{alias}", "must name a different model"
                 )
+        tags = [b.per_tag for b in self.budgets]
+        for i, tag in enumerate(tags):
+            if tag in tags[:i]:
+                raise ConfigError(f"budgets.{i}.per_tag", "two budgets for one tag")
         return self
 
     def provider(self, name: str) -> ProviderConfig:

@@ -15,6 +15,7 @@ from .base import ConfigModel, Duration
 
 __all__ = [
     "BreakerConfig",
+    "BudgetConfig",
     "PoolConfig",
     "RateLimitConfig",
     "RetryConfig",
@@ -84,13 +85,21 @@ class BreakerConfig(ConfigModel):
 
 class RateLimitConfig(ConfigModel):
     """
-    A per-provider request rate; the bucket holds at most one second's burst.
+    Per-provider limits: a request rate, and a token rate.
 
     Attributes:
-        requests_per_second: The rate; ``None`` means unlimited.
+        requests_per_second: The request rate; the bucket holds at most one second's
+            burst. ``None`` means unlimited.
+        tokens_per_minute: The token rate: a bucket holding one minute's tokens,
+            refilled continuously. A call reserves its input estimate plus
+            ``max_tokens`` before sending and is settled with the reported usage
+            after; ``None`` means unlimited.
+
+    .. versionchanged:: 0.2.0 ``tokens_per_minute``.
     """
 
     requests_per_second: float | None = Field(100.0, gt=0)
+    tokens_per_minute: float | None = Field(None, gt=0)
 
 
 class PoolConfig(ConfigModel):
@@ -184,3 +193,21 @@ def check_redis_url(url: str) -> None:
     for name, values in parse_qs(parts.query, keep_blank_values=True).items():
         if name == "db" and not all(x.isascii() and x.isdigit() for x in values):
             raise ValueError("the db query parameter must be a database number")
+
+
+class BudgetConfig(ConfigModel):
+    """
+    A daily spend cap: once a tag value's spend today (UTC) reaches ``usd_per_day``,
+    its calls raise `BudgetExceededError` before anything is sent.
+
+    Attributes:
+        usd_per_day: The cap in USD, per value of the tag.
+        per_tag: The ``tags=`` key whose values are capped one by one (e.g.
+            ``"tenant"``); ``None`` caps the whole client. A call without the tag is
+            not subject to a per-tag budget.
+
+    .. versionadded:: 0.2.0
+    """
+
+    usd_per_day: float = Field(gt=0)
+    per_tag: str | None = Field("tenant", min_length=1, max_length=64)

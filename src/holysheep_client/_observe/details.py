@@ -4,7 +4,8 @@ The frozen details objects hooks receive; none carries a request header, so no k
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -109,7 +110,8 @@ class RequestDetails:
 
     ``input_tokens`` counts every input token; ``cache_read_input_tokens`` and
     ``cache_creation_input_tokens`` are the parts of it read from and written to the
-    provider's prompt cache.
+    provider's prompt cache. ``provider_kind`` is the serving provider's protocol
+    (``anthropic``, ``openai``); ``tags`` the call's ``tags=``.
     """
 
     operation: str
@@ -127,6 +129,8 @@ class RequestDetails:
     finish_reason: str | None = None
     cache_read_input_tokens: int = 0
     cache_creation_input_tokens: int = 0
+    provider_kind: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

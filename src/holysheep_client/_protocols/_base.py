@@ -115,6 +115,18 @@ class WireProtocol(Protocol):
         """The JSON body of a chat call (``cache``: keep cache breakpoints)."""
         ...
 
+    def count_path(self) -> str | None:
+        """The path of the token-counting endpoint; ``None`` when there is none."""
+        ...
+
+    def count_body(self, spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
+        """The JSON body of a token count."""
+        ...
+
+    def parse_count(self, body: bytes, *, provider: str) -> int:
+        """The input tokens of a 2xx token-count answer."""
+        ...
+
     def parse_chat(
         self,
         body: bytes,

@@ -59,27 +59,37 @@ class TokenBucket:
         self._stamp = clock.monotonic()
         self._lock = threading.Lock()
 
-    def reserve(self, deadline: float | None = None) -> float | None:
+    def reserve(
+        self, deadline: float | None = None, amount: float = 1.0
+    ) -> float | None:
         """
-        Take one token, now or at a known later time.
+        Take ``amount`` tokens, now or at a known later time.
 
         Args:
-            deadline: Absolute time on the clock by which the token must be had.
+            deadline: Absolute time on the clock by which the tokens must be had.
+            amount: How many tokens (at most the bucket's size).
 
         Returns:
-            Seconds to wait before going ahead (0 when a token was free), or
+            Seconds to wait before going ahead (0 when the tokens were there), or
             ``None`` when that wait would pass ``deadline`` (nothing is taken).
         """
         with self._lock:
             now = self._clock.monotonic()
             tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
             self._stamp = now
-            wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+            wait = 0.0 if tokens >= amount else (amount - tokens) / self.rate
             if wait > 0 and deadline is not None and now + wait > deadline:
                 self._tokens = tokens
                 return None
-            self._tokens = tokens - 1.0
+            self._tokens = tokens - amount
             return wait
+
+    def give_back(self, amount: float) -> None:
+        """
+        Return ``amount`` tokens (negative: take more), never above the bucket's size.
+        """
+        with self._lock:
+            self._tokens = min(self.burst, self._tokens + amount)
 
     def __repr__(self) -> str:
         return f"<TokenBucket rate={self.rate} burst={self.burst}>"

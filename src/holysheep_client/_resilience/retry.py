@@ -23,6 +23,7 @@ from .._transports.extensions import (
     EXT_CALL,
     EXT_DEADLINE,
     EXT_FIRST_BY,
+    EXT_MAX_ATTEMPTS,
     EXT_RETRY_AFTER,
     EXT_SENT,
 )
@@ -130,7 +131,7 @@ class RetryTransport(Layer):
     ) -> float | None:
         """The wait before the next attempt, or ``None`` to give up now."""
         testing = RUNTIME.no_backoff
-        max_attempts = self.max_attempts
+        max_attempts = ext.get(EXT_MAX_ATTEMPTS) or self.max_attempts
         if testing is not None and testing.attempts is not None:
             max_attempts = min(max_attempts, testing.attempts)
         if attempt >= max_attempts:

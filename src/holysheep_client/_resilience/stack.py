@@ -6,7 +6,8 @@ The layers, outermost first (see ``docs/resilience.md`` for why this order):
 1. `DeadlineTransport`: fixes the call's deadline from ``timeout.total``.
 2. `RetryTransport`: the only layer that retries, within the client's `RetryBudget`.
 3. `CircuitBreakerTransport`: the provider's breaker judges every attempt.
-4. `RateLimitTransport`: the provider's request rate (if configured).
+4. `RateLimitTransport`: the provider's request rate (if configured), then
+   `TokenLimitTransport`: its tokens per minute (if configured).
 5. `BulkheadTransport`: the client's ``max_concurrent_requests`` (if configured).
 6. `AttemptTransport`: per-attempt timeouts, error mapping, the attempt hook.
 7. The pool transport (httpx2 or httpx), or ``inner``.
@@ -29,6 +30,7 @@ from .deadline import DeadlineTransport
 from .ratelimit import RateLimitTransport
 from .retry import RetryTransport
 from .state import ProviderState, StackState
+from .tokens import TokenLimitTransport
 
 if TYPE_CHECKING:
     from .._config import ClientConfig
@@ -104,6 +106,18 @@ def layer_specs(
         specs.append(
             TransportSpec(
                 RateLimitTransport, {"limiter": pstate.limiter, "hooks": hooks}
+            )
+        )
+    if pstate.tokens is not None:
+        specs.append(
+            TransportSpec(
+                TokenLimitTransport,
+                {
+                    "limiter": pstate.tokens,
+                    "shared": pstate.shared_tokens,
+                    "clock": clock,
+                    "hooks": hooks,
+                },
             )
         )
     if state.shared is not None:

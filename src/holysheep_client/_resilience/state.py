@@ -14,19 +14,21 @@ from .breaker import CircuitBreaker
 from .budget import RetryBudget
 from .bulkhead import Bulkhead
 from .ratelimit import RateLimiter
+from .tokens import TokenLimiter
 
 if TYPE_CHECKING:
     from .._config import ClientConfig
     from .shared.breaker import SharedBreaker
     from .shared.ratelimit import SharedRateLimit
     from .shared.store import SharedStore
+    from .shared.tokens import SharedTokenLimit
 
 __all__ = ["ProviderState", "StackState"]
 
 
 class ProviderState:
     """
-    One provider's shared resilience state: its circuit breaker and rate limiter.
+    One provider's shared resilience state: its circuit breaker and rate limits.
 
     Shared by every stack of a client for that provider; the breaker and the
     limiter guard themselves.
@@ -37,9 +39,19 @@ class ProviderState:
         limiter: Its rate limiter, or ``None`` when unlimited.
         shared_breaker: Its breaker state in Redis (with ``shared_state`` only).
         shared_limit: Its rate across processes (with ``shared_state`` only).
+        tokens: Its ``tokens_per_minute``, or ``None`` when unlimited.
+        shared_tokens: That token rate across processes (with ``shared_state``).
     """
 
-    __slots__ = ("breaker", "limiter", "name", "shared_breaker", "shared_limit")
+    __slots__ = (
+        "breaker",
+        "limiter",
+        "name",
+        "shared_breaker",
+        "shared_limit",
+        "shared_tokens",
+        "tokens",
+    )
 
     def __init__(
         self,
@@ -49,12 +61,16 @@ class ProviderState:
         *,
         shared_breaker: SharedBreaker | None = None,
         shared_limit: SharedRateLimit | None = None,
+        tokens: TokenLimiter | None = None,
+        shared_tokens: SharedTokenLimit | None = None,
     ) -> None:
         self.name = name
         self.breaker = breaker
         self.limiter = limiter
         self.shared_breaker = shared_breaker
         self.shared_limit = shared_limit
+        self.tokens = tokens
+        self.shared_tokens = shared_tokens
 
     def __repr__(self) -> str:
         return f"<ProviderState name={self.name!r} breaker={self.breaker.state}>"
@@ -93,6 +109,7 @@ class StackState:
             Bulkhead(limit, clock=clock) if limit is not None else None
         )
         rate = config.rate_limit.requests_per_second if config.rate_limit else None
+        tpm = config.rate_limit.tokens_per_minute if config.rate_limit else None
         self.providers: dict[str, ProviderState] = {
             p.name: ProviderState(
                 p.name,
@@ -100,6 +117,9 @@ class StackState:
                     p.name, config.circuit_breaker, clock=clock, hooks=self.hooks
                 ),
                 RateLimiter(p.name, rate, clock=clock) if rate is not None else None,
+                tokens=TokenLimiter(p.name, tpm, clock=clock)
+                if tpm is not None
+                else None,
             )
             for p in config.providers
         }
@@ -112,6 +132,7 @@ class StackState:
         from .shared.breaker import SharedBreaker
         from .shared.ratelimit import SharedRateLimit
         from .shared.store import SharedStore
+        from .shared.tokens import SharedTokenLimit
 
         assert config.shared_state is not None
         store = self.shared = SharedStore(config.shared_state, clock=clock)
@@ -122,6 +143,10 @@ class StackState:
             if pstate.limiter is not None:
                 pstate.shared_limit = SharedRateLimit(
                     pstate.name, pstate.limiter.rate, store, clock=clock
+                )
+            if pstate.tokens is not None:
+                pstate.shared_tokens = SharedTokenLimit(
+                    pstate.name, pstate.tokens.per_minute, store, clock=clock
                 )
 
     def __repr__(self) -> str:

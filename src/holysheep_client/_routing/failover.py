@@ -160,6 +160,8 @@ class FailoverPlan:
         clock: The clock of ``deadline``.
         hooks: Receives a `RouteDecision` per failover, hedge or fallback.
         on_failure: Called with the provider's name for every failed hop.
+        max_attempts: This call's tries per provider for an unusable 2xx answer
+            (the policy's when ``None``).
     """
 
     __slots__ = (
@@ -169,6 +171,7 @@ class FailoverPlan:
         "_faults",
         "_hooks",
         "_i",
+        "_max_attempts",
         "_names",
         "_on_failure",
         "_plan",
@@ -187,8 +190,10 @@ class FailoverPlan:
         clock: Clock,
         hooks: HookDispatcher,
         on_failure: Callable[[str], None],
+        max_attempts: int | None = None,
     ) -> None:
         self._plan = list(plan)
+        self._max_attempts = max_attempts or policy.max_attempts
         self._names = list(plan)
         self._i = 0
         self._deadline = deadline
@@ -258,7 +263,7 @@ class FailoverPlan:
             # A 2xx with no usable answer (malformed, or off the asked schema) is a
             # fault the retry layer cannot see: ask the provider again, then move on.
             tries = self._faults[name] = self._faults.get(name, 0) + 1
-            if tries < self.policy.max_attempts:
+            if tries < self._max_attempts:
                 self._names.insert(self._i, name)
                 return
         self.errors.append(error)

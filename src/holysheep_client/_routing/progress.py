@@ -17,23 +17,16 @@ holds and rollbacks, the safe direction, apply at once and are proposed too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Literal
 
 from .._config import MigrationConfig
-from .._models import GateStatus
+from .._models import GateStatus, MigrationStatus, ShadowStatus
 from .gate import GateTotals, GateWindow, explain, judge
 from .migration import PhasePosition, phase_at
+from .progress_types import Progress, Proposal, SyncJob, Transition
 
-__all__ = [
-    "SYNC_INTERVAL",
-    "MigrationProgress",
-    "Progress",
-    "Proposal",
-    "SyncJob",
-    "Transition",
-]
+__all__ = ["JUDGE_EVERY", "SYNC_INTERVAL", "MigrationProgress"]
 
 #: Seconds between two syncs of a replica with the shared state (while it has calls).
 SYNC_INTERVAL = 0.25
@@ -41,75 +34,6 @@ SYNC_INTERVAL = 0.25
 _STALE = 5.0
 #: Seconds between two verdicts while a phase holds.
 JUDGE_EVERY = 0.1
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """
-    Where a migration stands: what replicas share through Redis.
-
-    Attributes:
-        phase: The index of the phase in force.
-        started: When it began, in seconds since the epoch.
-        held_since: When its time ran out with the gate failing (epoch seconds).
-        rolled_back: Why the target rolled back, or ``None``.
-        version: Redis's version of this state (0 when never shared).
-    """
-
-    phase: int
-    started: float
-    held_since: float | None = None
-    rolled_back: str | None = None
-    version: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Proposal:
-    """
-    A change one replica asks the shared state for.
-
-    Attributes:
-        kind: ``"advance"`` and ``"hold"`` apply only to ``expected``'s version;
-            ``"rollback"`` applies to any state not yet rolled back.
-        expected: The version the change was decided on.
-        state: The state wanted.
-    """
-
-    kind: Literal["advance", "hold", "rollback"]
-    expected: int
-    state: Progress
-
-
-@dataclass(slots=True)
-class SyncJob:
-    """
-    One round trip to the shared state: a proposal, the gate sums since the last one.
-    """
-
-    proposal: Proposal | None
-    deltas: GateTotals
-    initial: Progress
-    started: float
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """
-    A change of progress a replica observed (decided here or adopted from Redis).
-
-    Attributes:
-        kind: ``"held"``, ``"rolled_back"`` or ``"advanced"``.
-        phase: The phase it happened in (for ``"advanced"``, the new one).
-        reason: The rollback's reason, or the hold's (the failing figures).
-        previous: For ``"advanced"``: the phase that ended.
-        held_for: For ``"advanced"``: seconds the ended phase held past its time.
-    """
-
-    kind: Literal["held", "rolled_back", "advanced"]
-    phase: str
-    reason: str | None = None
-    previous: str | None = None
-    held_for: float | None = None
 
 
 class MigrationProgress:
@@ -297,6 +221,32 @@ class MigrationProgress:
         if s.phase >= len(phases) - 1 or phases[s.phase].duration == 0:
             return False
         return now >= s.started + phases[s.phase].duration
+
+    def status(
+        self, now: datetime, t: float, weight: float, shadow: ShadowStatus | None
+    ) -> MigrationStatus:
+        """
+        Where the migration stands (not paused by hand): phase, hold, rollback, gate.
+        """
+        pos = self.position(now)
+        reason = self.state.rolled_back
+        held = self.held_since() if reason is None else None
+        if held is not None and pos is not None:
+            reason = f"{pos.name} holds: {self.explain_hold(t)}"
+        elif reason is None and self.waiting(now.timestamp()):
+            reason = (
+                "the phase's time is up; waiting for the shared state to confirm"
+                " the next one (no replica advances alone)"
+            )
+        return MigrationStatus(
+            phase=pos.name if pos is not None else None,
+            target_weight=weight,
+            rolled_back=self.state.rolled_back is not None,
+            reason=reason,
+            gate=self.verdict(t),
+            held_since=held,
+            shadow=shadow,
+        )
 
     def explain_hold(self, t: float) -> str | None:
         """

@@ -18,7 +18,8 @@ from .._types import Clock
 from ..errors import ConfigError
 from .gate import GateTotals
 from .migration import PhasePosition, RollbackWindow
-from .progress import MigrationProgress, Progress, SyncJob, Transition
+from .progress import MigrationProgress
+from .progress_types import Progress, SyncJob, Transition
 from .shadow import ShadowPolicy
 
 __all__ = ["WeightedRouter", "rendezvous_pick", "weighted_pick"]
@@ -126,20 +127,6 @@ class WeightedRouter:
     def _rolled_back(self) -> str | None:
         p = self._progress
         return p.state.rolled_back if p is not None else None
-
-    @property
-    def progress(self) -> MigrationProgress | None:
-        """
-        The migration's progress (read it under `lock`), or ``None`` without one.
-        """
-        return self._progress
-
-    @property
-    def lock(self) -> threading.Lock:
-        """
-        The lock guarding the router's state.
-        """
-        return self._lock
 
     def __repr__(self) -> str:
         return f"<WeightedRouter providers={self._order!r} migration={self._migration is not None}>"
@@ -380,32 +367,13 @@ class WeightedRouter:
             p = self._progress
             assert p is not None
             t = self._clock.monotonic()
-            gate = p.verdict(t)
             if self._manual is not None:
                 return MigrationStatus(
                     phase=None,
                     target_weight=weights[mig.target],
                     rolled_back=False,
                     reason="paused: weights set by hand",
-                    gate=gate,
+                    gate=p.verdict(t),
                     shadow=shadow,
                 )
-            pos = self._position()
-            reason = self._rolled_back
-            held = p.held_since() if reason is None else None
-            if held is not None and pos is not None:
-                reason = f"{pos.name} holds: {p.explain_hold(t)}"
-            elif reason is None and p.waiting(self._clock.now().timestamp()):
-                reason = (
-                    "the phase's time is up; waiting for the shared state to confirm"
-                    " the next one (no replica advances alone)"
-                )
-            return MigrationStatus(
-                phase=pos.name if pos is not None else None,
-                target_weight=weights[mig.target],
-                rolled_back=self._rolled_back is not None,
-                reason=reason,
-                gate=gate,
-                held_since=held,
-                shadow=shadow,
-            )
+            return p.status(self._clock.now(), t, weights[mig.target], shadow)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .._config import ShadowConfig
@@ -32,12 +33,14 @@ class ShadowJob:
         spec: The request as the source got it, with ``stream`` off.
         source: The source's answer, to compare with.
         started: When it was admitted, on the client's monotonic clock.
+        headers: The call's ``extra_headers``, sent with it again.
     """
 
     target: str
     spec: ChatRequestSpec
     source: ChatResponse
     started: float
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class ShadowPolicy:
@@ -84,7 +87,11 @@ class ShadowPolicy:
         self._cost = 0.0
 
     def admit(
-        self, spec: ChatRequestSpec, source: ChatResponse, now: float
+        self,
+        spec: ChatRequestSpec,
+        source: ChatResponse,
+        now: float,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[ShadowJob | None, bool]:
         """
         Draw the sample for one call the source served, within the in-flight cap.
@@ -104,7 +111,7 @@ class ShadowPolicy:
             self._in_flight += 1
             self._peak = max(self._peak, self._in_flight)
         sent = replace(spec, stream=False) if spec.stream else spec
-        return ShadowJob(self.target, sent, source, now), False
+        return ShadowJob(self.target, sent, source, now, dict(headers or {})), False
 
     def done(self, outcome: ShadowOutcome, cost: float | None = None) -> None:
         """

@@ -23,6 +23,7 @@ from .extensions import (
     EXT_FIRST_BY,
     EXT_SENT,
     EXT_TIMEOUT,
+    EXT_TIMEOUTS,
 )
 from .observed import wrap_response
 
@@ -79,7 +80,10 @@ class AttemptTransport(Layer):
     ) -> tuple[Bound, float | None]:
         """The bound of the headers, and the attempt's deadline for its body."""
         ext = request.extensions
-        per = self.per_attempt
+        per, connect = self.per_attempt, self.connect
+        override = ext.get(EXT_TIMEOUTS)
+        if override is not None:  # one call's own timeouts
+            per, connect = override.per_attempt, override.connect
         at: float | None = None if per is None else start + per
         deadline = ext.get(EXT_DEADLINE)
         if deadline is not None and (at is None or deadline < at):
@@ -90,7 +94,6 @@ class AttemptTransport(Layer):
             headers_at = first_by
         if headers_at is not None and headers_at <= start:
             raise deadline_error(self.provider)
-        connect = self.connect
         if headers_at is None:
             ext[EXT_TIMEOUT] = {
                 "connect": connect,

@@ -15,10 +15,14 @@ __all__ = [
     "EXT_CALL",
     "EXT_DEADLINE",
     "EXT_FIRST_BY",
+    "EXT_MAX_ATTEMPTS",
     "EXT_PROVIDER",
     "EXT_RETRY_AFTER",
     "EXT_SENT",
     "EXT_TIMEOUT",
+    "EXT_TIMEOUTS",
+    "EXT_TOKENS",
+    "EXT_TOKEN_RESERVATION",
 ]
 
 #: Absolute deadline of the whole call on the stack's clock (monotonic seconds), or None.
@@ -39,5 +43,13 @@ EXT_ABORT: Final = "holysheep.abort"
 EXT_SENT: Final = "holysheep.sent"
 #: Response extension: the wait in seconds the provider asked for, when it said.
 EXT_RETRY_AFTER: Final = "holysheep.retry_after"
+#: A `TimeoutConfig` of one call, overriding the stack's ``connect`` and ``per_attempt``.
+EXT_TIMEOUTS: Final = "holysheep.timeouts"
+#: One call's cap on the attempts per provider (``max_attempts=``).
+EXT_MAX_ATTEMPTS: Final = "holysheep.max_attempts"
+#: The tokens one attempt reserves of its provider's ``tokens_per_minute``.
+EXT_TOKENS: Final = "holysheep.tokens"
+#: The `TokenReservation` of the attempt in flight, for the client to settle.
+EXT_TOKEN_RESERVATION: Final = "holysheep.token_reservation"
 #: httpx's own per-request timeout extension.
 EXT_TIMEOUT: Final = "timeout"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,9 +56,14 @@ from ._metrics import DURATION_BUCKETS, METRICS, TOKEN_BUCKETS, api_only
 from ._migration import MigrationInstruments
 from ._scope import CURRENT, NO_CALL_SPAN, CallSpan, NoCallSpan, message_attribute
 
-__all__ = ["METRICS", "OpenTelemetryHook"]
+__all__ = ["GLOBALS_RECHECK", "METRICS", "OpenTelemetryHook"]
+
+#: Seconds the hook keeps its reading of whether the global providers are an SDK's:
+#: a provider set after the hook was built is followed within this time.
+GLOBALS_RECHECK = 1.0
 
 
+#: The instruments this module records, name -> (unit, description).
 class OpenTelemetryHook(BaseHook):
     """
     A `ClientHook` that turns a client's details into OpenTelemetry spans and metrics.
@@ -65,7 +71,8 @@ class OpenTelemetryHook(BaseHook):
     Pass it to a client: ``AsyncClient(config, hooks=[OpenTelemetryHook()])``.
     Spans and metrics go through the global tracer and meter providers unless
     others are passed; with only the OpenTelemetry API installed they cost almost
-    nothing.
+    nothing. Global providers set after the hook was built are followed within
+    `GLOBALS_RECHECK` seconds.
 
     Args:
         tracer_provider: The tracer provider (the global one by default).
@@ -108,6 +115,8 @@ class OpenTelemetryHook(BaseHook):
         meter: Meter = get_meter(
             "holysheep_client", __version__, meter_provider=meter_provider
         )
+        self._global = (False, False)
+        self._recheck = 0.0
         self._breakers: dict[str, str] = {}
         self._duration = meter.create_histogram(
             "gen_ai.client.operation.duration",
@@ -146,12 +155,24 @@ class OpenTelemetryHook(BaseHook):
         # every span would be a no-op, and skipping them keeps the cost near zero.
         if self._tracing is not None:
             return self._tracing
-        return not api_only(trace.get_tracer_provider())
+        return self._globals()[0]
 
     def _meters(self) -> bool:
         if self._metering is not None:
             return self._metering
-        return not api_only(metrics.get_meter_provider())
+        return self._globals()[1]
+
+    def _globals(self) -> tuple[bool, bool]:
+        # Asking the API for the global providers reads os.environ while none is
+        # set (microseconds, four times a call): the answer is kept for a second.
+        now = time.monotonic()
+        if now >= self._recheck:
+            self._global = (
+                not api_only(trace.get_tracer_provider()),
+                not api_only(metrics.get_meter_provider()),
+            )
+            self._recheck = now + GLOBALS_RECHECK
+        return self._global
 
     @staticmethod
     def _counter(meter: Meter, name: str) -> Any:
@@ -210,6 +231,11 @@ class OpenTelemetryHook(BaseHook):
         Record the attempt as a child span of the call, with its real start and end.
         """
         d = details
+        call = CURRENT.get()
+        meters = self._meters()
+        traces = call is not None or self._traces()
+        if not meters and not traces:
+            return
         outcome = d.error or (
             str(d.status_code)
             if d.status_code is not None and d.status_code >= 400
@@ -218,10 +244,9 @@ class OpenTelemetryHook(BaseHook):
         attrs: dict[str, Any] = {"holysheep.provider": d.provider}
         if outcome is not None:
             attrs["error.type"] = outcome
-        if self._meters():
+        if meters:
             self._attempts.add(1, attrs)
-        call = CURRENT.get()
-        if call is None and not self._traces():
+        if not traces:
             return
         start = int(d.started_at.timestamp() * 1e9)
         span = self._tracer.start_span(
@@ -346,7 +371,8 @@ class OpenTelemetryHook(BaseHook):
         }
         if d.provider is not None:
             attrs["holysheep.provider"] = d.provider
-            attrs["gen_ai.provider.name"] = d.provider
+        if d.provider_kind is not None:
+            attrs["gen_ai.provider.name"] = d.provider_kind
         if d.response_model is not None:
             attrs["gen_ai.response.model"] = d.response_model
         if d.error is not None:
@@ -356,6 +382,8 @@ class OpenTelemetryHook(BaseHook):
         if call is None:
             return
         span_attrs = dict(attrs)
+        for key, value in d.tags.items():
+            span_attrs[f"holysheep.tag.{key}"] = value
         span_attrs["holysheep.attempts"] = d.attempts
         span_attrs["holysheep.failovers"] = call.failovers
         if d.error is None:
@@ -393,4 +421,3 @@ class OpenTelemetryHook(BaseHook):
         """Count a shadow call and its cost."""
         if self._meters():
             self._migration.shadow(details)
-

@@ -1,17 +1,22 @@
 """
 The Anthropic Messages wire format, as the fake provider speaks it.
 
-Shapes follow the official SDK's types: `Message`, the raw stream events
-(``message_start`` ... ``message_stop``), the ``{"type": "error", ...}`` error
-body and the ``/v1/models`` page.
+Shapes follow the official SDK's types: `Message` (text, ``thinking`` and
+``tool_use`` blocks, usage with cache tokens), the raw stream events
+(``message_start`` ... ``message_stop``, with ``text_delta``,
+``thinking_delta``, ``signature_delta`` and ``input_json_delta``), the
+``{"type": "error", ...}`` error body and the ``/v1/models`` page. Requests are
+checked in `_anthropic_validate`.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._plan import ChatRequest, StreamParts, WireError, count_words, dumps, text_of
+from ._answer import Answer, Part
+from ._plan import StreamParts, dumps, group_events
 
 __all__ = [
     "ERROR_TYPES",
@@ -20,7 +25,6 @@ __all__ = [
     "message_body",
     "model_body",
     "models_body",
-    "parse_request",
     "stream_parts",
 ]
 
@@ -61,94 +65,50 @@ def error_body(status: int, message: str, request_id: str) -> dict[str, Any]:
     }
 
 
-def parse_request(body: Any) -> ChatRequest:
-    """
-    Validate a Messages request body as the real API does (the parts the fake uses).
-
-    Args:
-        body: The decoded JSON body.
-
-    Returns:
-        The parsed request.
-
-    Raises:
-        WireError: 400 with the API's message for a malformed request.
-    """
-    if not isinstance(body, dict):
-        raise WireError(400, "request body must be a JSON object")
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise WireError(400, "model: Field required")
-    max_tokens = body.get("max_tokens")
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int):
-        raise WireError(400, "max_tokens: Field required")
-    if max_tokens < 1:
-        raise WireError(400, "max_tokens: Input should be greater than or equal to 1")
-    temperature = body.get("temperature")
-    if temperature is not None and (
-        not isinstance(temperature, int | float) or not 0.0 <= temperature <= 1.0
-    ):
-        raise WireError(400, "temperature: range: 0..1")
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise WireError(400, "messages: Field required")
-    words = 0
-    system = body.get("system")
-    if system is not None:
-        if not isinstance(system, str | list):
-            raise WireError(400, "system: Input should be a valid string or list")
-        words += count_words(text_of(system))
-    for i, msg in enumerate(messages):
-        if not isinstance(msg, dict):
-            raise WireError(400, f"messages.{i}: Input should be a valid dictionary")
-        role = msg.get("role")
-        if role == "system":
-            raise WireError(
-                400,
-                'messages: Unexpected role "system". The Messages API accepts a '
-                'top-level `system` parameter, not "system" as an input message role.',
-            )
-        if role not in ("user", "assistant"):
-            raise WireError(
-                400, f"messages.{i}.role: Input should be 'user' or 'assistant'"
-            )
-        content = msg.get("content")
-        if not isinstance(content, str | list):
-            raise WireError(400, f"messages.{i}.content: Field required")
-        words += count_words(text_of(content))
-    last = messages[-1]
-    prefill = text_of(last["content"]) if last.get("role") == "assistant" else None
-    return ChatRequest(
-        model=model,
-        stream=body.get("stream") is True,
-        max_tokens=max_tokens,
-        prompt_words=words,
-        prefill=prefill,
-        body=body,
-    )
+def _usage(answer: Answer, output_tokens: int) -> dict[str, int]:
+    return {
+        "input_tokens": answer.input_tokens,
+        "cache_creation_input_tokens": answer.cache_write_tokens,
+        "cache_read_input_tokens": answer.cache_read_tokens,
+        "output_tokens": output_tokens,
+    }
 
 
-def message_body(
-    *,
-    msg_id: str,
-    model: str,
-    text: str,
-    truncated: bool,
-    input_tokens: int,
-    output_tokens: int,
-) -> dict[str, Any]:
+def _block(part: Part, *, streamed: bool) -> dict[str, Any] | None:
+    if part.kind == "text":
+        return {"type": "text", "text": "" if streamed else part.text}
+    if part.kind == "thinking":
+        return {
+            "type": "thinking",
+            "thinking": "" if streamed else part.text,
+            "signature": "" if streamed else part.signature,
+        }
+    if streamed:
+        return {"type": "tool_use", "id": part.call_id, "name": part.name, "input": {}}
+    if not part.complete:
+        return None  # a tool call cut by max_tokens has no valid input to show
+    return {
+        "type": "tool_use",
+        "id": part.call_id,
+        "name": part.name,
+        "input": json.loads(part.text),
+    }
+
+
+def message_body(*, msg_id: str, model: str, answer: Answer) -> dict[str, Any]:
     """
     A complete ``Message`` response.
     """
+    blocks = [_block(p, streamed=False) for p in answer.parts]
     return {
         "id": msg_id,
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": [{"type": "text", "text": text}],
-        "stop_reason": "max_tokens" if truncated else "end_turn",
-        "stop_sequence": None,
-        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
+        "content": [b for b in blocks if b is not None],
+        "stop_reason": answer.stop_reason,
+        "stop_sequence": answer.stop_sequence,
+        "usage": _usage(answer, answer.output_tokens),
     }
 
 
@@ -156,17 +116,51 @@ def _event(name: str, data: Mapping[str, Any]) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + dumps(data) + b"\n\n"
 
 
+def _delta(index: int, delta: dict[str, Any]) -> bytes:
+    return _event(
+        "content_block_delta",
+        {"type": "content_block_delta", "index": index, "delta": delta},
+    )
+
+
+def _block_events(index: int, part: Part) -> list[tuple[bytes, bool]]:
+    if part.kind == "text":
+        out = [
+            (_delta(index, {"type": "text_delta", "text": c}), True)
+            for c in part.chunks
+        ]
+    elif part.kind == "thinking":
+        out = [
+            (_delta(index, {"type": "thinking_delta", "thinking": c}), True)
+            for c in part.chunks
+        ]
+        signature = {"type": "signature_delta", "signature": part.signature}
+        out.append((_delta(index, signature), True))
+    else:
+        out = [
+            (_delta(index, {"type": "input_json_delta", "partial_json": c}), True)
+            for c in part.chunks
+        ]
+    stop = {"type": "content_block_stop", "index": index}
+    return [*out, (_event("content_block_stop", stop), False)]
+
+
+def _start(index: int, part: Part) -> bytes:
+    block = _block(part, streamed=True)
+    return _event(
+        "content_block_start",
+        {"type": "content_block_start", "index": index, "content_block": block},
+    )
+
+
 def stream_parts(
-    *,
-    msg_id: str,
-    model: str,
-    chunks: Sequence[str],
-    truncated: bool,
-    input_tokens: int,
-    request_id: str,
+    *, msg_id: str, model: str, answer: Answer, request_id: str
 ) -> StreamParts:
     """
     The SSE events of a streamed ``Message``, grouped for fault injection.
+
+    Every ``content_block_delta`` (text, thinking, signature, tool input JSON)
+    is one delta; a block's ``content_block_start`` travels with its first delta.
     """
     start = {
         "type": "message_start",
@@ -178,44 +172,34 @@ def stream_parts(
             "content": [],
             "stop_reason": None,
             "stop_sequence": None,
-            "usage": {"input_tokens": input_tokens, "output_tokens": 1},
+            "usage": _usage(answer, 1),
         },
     }
-    block = {
-        "type": "content_block_start",
-        "index": 0,
-        "content_block": {"type": "text", "text": ""},
-    }
-    deltas = [
-        _event(
-            "content_block_delta",
-            {
-                "type": "content_block_delta",
-                "index": 0,
-                "delta": {"type": "text_delta", "text": c},
-            },
-        )
-        for c in chunks
-    ]
+    parts = answer.parts
+    head = [_event("message_start", start)]
+    events: list[tuple[bytes, bool]] = []
+    for index, part in enumerate(parts):
+        if index == 0:
+            head += [_start(0, part), _event("ping", {"type": "ping"})]
+        else:
+            events.append((_start(index, part), False))
+        events += _block_events(index, part)
+    if not parts:
+        head.append(_event("ping", {"type": "ping"}))
     delta = {
         "type": "message_delta",
         "delta": {
-            "stop_reason": "max_tokens" if truncated else "end_turn",
-            "stop_sequence": None,
+            "stop_reason": answer.stop_reason,
+            "stop_sequence": answer.stop_sequence,
         },
-        "usage": {"output_tokens": len(chunks)},
+        "usage": {"output_tokens": answer.output_tokens},
     }
+    events.append((_event("message_delta", delta), False))
+    preamble, deltas, finish = group_events(head, events)
     return StreamParts(
-        preamble=[
-            _event("message_start", start),
-            _event("content_block_start", block),
-            _event("ping", {"type": "ping"}),
-        ],
+        preamble=preamble,
         deltas=deltas,
-        finish=[
-            _event("content_block_stop", {"type": "content_block_stop", "index": 0}),
-            _event("message_delta", delta),
-        ],
+        finish=finish,
         end=[_event("message_stop", {"type": "message_stop"})],
         garbage=_GARBAGE,
         error=_event("error", error_body(529, "Overloaded", request_id)),

@@ -15,6 +15,7 @@ from pathlib import Path
 from .. import __version__
 from ._faults import Fault
 from ._provider import DEFAULT_API_KEY, DEFAULT_MODELS, DEFAULT_REPLY, FakeProvider
+from ._ready_scripts import script_from_spec
 from ._server import serve
 
 __all__ = ["API_KEY_ENV", "PROG", "main"]
@@ -47,6 +48,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--any-key", action="store_true", help="accept any non-empty key")
     s.add_argument("--reply", default=DEFAULT_REPLY, help="the reply text")
+    s.add_argument(
+        "--script",
+        default=None,
+        metavar="JSON",
+        help='a script spec, e.g. \'{"tool_loop": {"tool": "t", "input": {}}}\''
+        ' or \'{"json_answer": {...}}\' or \'{"reply": {"text": ..., "thinking": ...}}\'',
+    )
+    s.add_argument(
+        "--no-images",
+        action="store_true",
+        help="refuse images as a text-only model does",
+    )
     s.add_argument(
         "--latency", type=float, default=0.0, help="seconds before every response"
     )
@@ -116,6 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"--faults: {exc}", file=sys.stderr)
         return 2
+    try:
+        script = script_from_spec(json.loads(args.script)) if args.script else None
+    except (ValueError, TypeError) as exc:
+        print(f"--script: {exc}", file=sys.stderr)
+        return 2
     api_key = (
         None
         if args.any_key
@@ -124,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     provider = FakeProvider(
         api_key=api_key,
         reply=args.reply,
+        script=script,
+        images=not args.no_images,
         models=args.models or DEFAULT_MODELS,
         model_map=model_map,
         faults=faults,

@@ -8,8 +8,8 @@ import hmac
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from . import _anthropic_wire as anthropic_wire
-from . import _openai_wire as openai_wire
+from ._anthropic_validate import parse_request as parse_anthropic
+from ._openai_validate import parse_request as parse_openai
 from ._plan import ChatRequest, WireError
 from ._responses import WireProtocol
 
@@ -47,10 +47,21 @@ def check_auth(
 
 
 def parse_chat(
-    protocol: WireProtocol, hdrs: Mapping[str, str], parsed: Any
+    protocol: WireProtocol,
+    hdrs: Mapping[str, str],
+    parsed: Any,
+    *,
+    images: bool = True,
 ) -> ChatRequest:
     """
     Validate a chat request of ``protocol``.
+
+    Args:
+        protocol: The protocol of the endpoint called.
+        hdrs: The request headers, names lower-cased.
+        parsed: The decoded JSON body (``None`` when it was not JSON).
+        images: Whether the model takes images; without, an image is refused
+            the way a text-only model (DeepSeek's) refuses it.
 
     Raises:
         WireError: 400 in the protocol's words, as the real API answers.
@@ -59,6 +70,19 @@ def parse_chat(
         raise WireError(400, "anthropic-version: header is required")
     if parsed is None:
         raise WireError(400, "The request body is not valid JSON.")
-    if protocol == "anthropic":
-        return anthropic_wire.parse_request(parsed)
-    return openai_wire.parse_request(parsed)
+    chat = parse_anthropic(parsed) if protocol == "anthropic" else parse_openai(parsed)
+    if not images and chat.first_image is not None:
+        i = chat.first_image
+        if protocol == "anthropic":
+            detail = (
+                f"messages[{i}].content: unknown variant `image`, expected one of"
+                " `text`, `tool_use`, `tool_result`, `thinking`"
+            )
+        else:
+            detail = f"messages[{i}]: unknown variant `image_url`, expected `text`"
+        raise WireError(
+            400,
+            f"Failed to deserialize the JSON body into the target type: {detail}",
+            code="invalid_request_error",
+        )
+    return chat

@@ -1,9 +1,13 @@
 """
 The OpenAI chat-completions wire format, as the fake provider speaks it.
 
-Shapes follow the official SDK's types: `ChatCompletion`, `ChatCompletionChunk`
-(with the usage chunk of ``stream_options.include_usage``), ``data: [DONE]``,
-the ``{"error": {...}}`` body and the ``/v1/models`` list.
+Shapes follow the official SDK's types: `ChatCompletion` (``tool_calls`` with
+JSON-string ``arguments``, usage with ``prompt_tokens_details.cached_tokens``
+and ``completion_tokens_details.reasoning_tokens``), `ChatCompletionChunk`
+(``delta.tool_calls`` with ``index``; the usage chunk of
+``stream_options.include_usage``), DeepSeek-style ``reasoning_content``,
+``data: [DONE]``, the ``{"error": {...}}`` body and the ``/v1/models`` list.
+Requests are checked in `_openai_validate`.
 """
 
 from __future__ import annotations
@@ -11,14 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._plan import ChatRequest, StreamParts, WireError, count_words, dumps, text_of
+from ._answer import Answer
+from ._plan import StreamParts, dumps, group_events
 
 __all__ = [
     "error_body",
     "completion_body",
     "model_body",
     "models_body",
-    "parse_request",
     "stream_parts",
 ]
 
@@ -50,86 +54,65 @@ def error_body(
     }
 
 
-def parse_request(body: Any) -> ChatRequest:
-    """
-    Validate a chat-completions request body (the parts the fake uses).
-
-    Args:
-        body: The decoded JSON body.
-
-    Returns:
-        The parsed request.
-
-    Raises:
-        WireError: 400 with the API's message for a malformed request.
-    """
-    if not isinstance(body, dict):
-        raise WireError(400, "We could not parse the JSON body of your request.")
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise WireError(400, "you must provide a model parameter", param="model")
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise WireError(400, "[] is too short - 'messages'", param="messages")
-    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-    if max_tokens is not None and (
-        isinstance(max_tokens, bool)
-        or not isinstance(max_tokens, int)
-        or max_tokens < 1
-    ):
-        raise WireError(
-            400, "max_tokens must be a positive integer", param="max_tokens"
-        )
-    temperature = body.get("temperature")
-    if temperature is not None and (
-        not isinstance(temperature, int | float) or not 0.0 <= temperature <= 2.0
-    ):
-        raise WireError(
-            400,
-            f"{temperature!r} is greater than the maximum of 2 - 'temperature'",
-            param="temperature",
-        )
-    words = 0
-    for i, msg in enumerate(messages):
-        if not isinstance(msg, dict) or not isinstance(msg.get("role"), str):
-            raise WireError(
-                400,
-                f"Missing required parameter: 'messages[{i}].role'.",
-                param=f"messages[{i}].role",
-            )
-        words += count_words(text_of(msg.get("content")))
-    last = messages[-1]
-    prefill = text_of(last.get("content")) if last.get("role") == "assistant" else None
-    options = body.get("stream_options")
-    include_usage = isinstance(options, dict) and options.get("include_usage") is True
-    return ChatRequest(
-        model=model,
-        stream=body.get("stream") is True,
-        max_tokens=max_tokens,
-        prompt_words=words,
-        prefill=prefill,
-        body=body,
-        include_usage=include_usage,
-    )
+_FINISH = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "refusal": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+}
 
 
-def _usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
+def _usage(answer: Answer, output_tokens: int, reasoning_tokens: int) -> dict[str, Any]:
+    prompt = answer.input_tokens + answer.cache_read_tokens + answer.cache_write_tokens
+    prompt_details: dict[str, int] = {
+        "cached_tokens": answer.cache_read_tokens,
+        "audio_tokens": 0,
+    }
+    if answer.cache_write_tokens:
+        prompt_details["cache_write_tokens"] = answer.cache_write_tokens
     return {
-        "prompt_tokens": input_tokens,
+        "prompt_tokens": prompt,
         "completion_tokens": output_tokens,
-        "total_tokens": input_tokens + output_tokens,
+        "total_tokens": prompt + output_tokens,
+        "prompt_tokens_details": prompt_details,
+        "completion_tokens_details": {
+            "reasoning_tokens": reasoning_tokens,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
     }
 
 
+def _message(answer: Answer) -> dict[str, Any]:
+    text = "".join(p.text for p in answer.parts if p.kind == "text")
+    has_text = any(p.kind == "text" for p in answer.parts)
+    refusal = answer.stop_reason == "refusal"
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": None if refusal or not has_text else text,
+        "refusal": text if refusal else None,
+    }
+    thinking = [p.text for p in answer.parts if p.kind == "thinking"]
+    if thinking:
+        message["reasoning_content"] = "".join(thinking)
+    calls = [
+        {
+            "id": p.call_id,
+            "type": "function",
+            "function": {"name": p.name, "arguments": p.text},
+        }
+        for p in answer.parts
+        if p.kind == "tool_use"
+    ]
+    if calls:
+        message["tool_calls"] = calls
+    return message
+
+
 def completion_body(
-    *,
-    cmpl_id: str,
-    created: int,
-    model: str,
-    text: str,
-    truncated: bool,
-    input_tokens: int,
-    output_tokens: int,
+    *, cmpl_id: str, created: int, model: str, answer: Answer
 ) -> dict[str, Any]:
     """
     A complete ``chat.completion`` response.
@@ -142,32 +125,51 @@ def completion_body(
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": text, "refusal": None},
+                "message": _message(answer),
                 "logprobs": None,
-                "finish_reason": "length" if truncated else "stop",
+                "finish_reason": _FINISH[answer.stop_reason],
             }
         ],
-        "usage": _usage(input_tokens, output_tokens),
+        "usage": _usage(answer, answer.output_tokens, answer.reasoning_tokens),
         "system_fingerprint": None,
     }
 
 
+def _deltas(answer: Answer) -> list[tuple[dict[str, Any], bool]]:
+    """Each part's deltas; a tool call's header chunk is not a delta of its own."""
+    out: list[tuple[dict[str, Any], bool]] = []
+    text_key = "refusal" if answer.stop_reason == "refusal" else "content"
+    index = 0
+    for part in answer.parts:
+        if part.kind == "thinking":
+            out += [({"reasoning_content": c}, True) for c in part.chunks]
+        elif part.kind == "text":
+            out += [({text_key: c}, True) for c in part.chunks]
+        else:
+            head = {"index": index, "id": part.call_id, "type": "function",
+                    "function": {"name": part.name, "arguments": ""}}  # fmt: skip
+            out.append(({"tool_calls": [head]}, False))
+            out += [
+                ({"tool_calls": [{"index": index, "function": {"arguments": c}}]}, True)
+                for c in part.chunks
+            ]
+            index += 1
+    return out
+
+
 def stream_parts(
-    *,
-    cmpl_id: str,
-    created: int,
-    model: str,
-    chunks: Sequence[str],
-    truncated: bool,
-    input_tokens: int,
-    include_usage: bool,
+    *, cmpl_id: str, created: int, model: str, answer: Answer, include_usage: bool
 ) -> StreamParts:
     """
     The ``data:`` lines of a streamed completion, grouped for fault injection.
+
+    Every chunk carrying content, refusal, ``reasoning_content`` or a tool
+    call's ``arguments`` fragment is one delta; a tool call's first chunk (its
+    ``index``, ``id`` and name) travels with its first fragment.
     """
 
     def chunk(
-        choices: list[dict[str, Any]], usage: dict[str, int] | None = None
+        choices: list[dict[str, Any]], usage: dict[str, Any] | None = None
     ) -> bytes:
         obj: dict[str, Any] = {
             "id": cmpl_id,
@@ -184,15 +186,18 @@ def stream_parts(
     def choice(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
 
-    finish = [chunk([choice({}, "length" if truncated else "stop")])]
+    has_text = any(p.kind == "text" for p in answer.parts)
+    first = {"role": "assistant", "content": "" if has_text else None, "refusal": None}
+    events = [(chunk([choice(d)]), is_delta) for d, is_delta in _deltas(answer)]
+    events.append((chunk([choice({}, _FINISH[answer.stop_reason])]), False))
     if include_usage:
-        finish.append(chunk([], _usage(input_tokens, len(chunks))))
+        usage = _usage(answer, answer.output_tokens, answer.reasoning_tokens)
+        events.append((chunk([], usage), False))
+    preamble, deltas, finish = group_events([chunk([choice(first)])], events)
     error = error_body(500, "The server had an error while processing your request.")
     return StreamParts(
-        preamble=[
-            chunk([choice({"role": "assistant", "content": "", "refusal": None})])
-        ],
-        deltas=[chunk([choice({"content": c})]) for c in chunks],
+        preamble=preamble,
+        deltas=deltas,
         finish=finish,
         end=[b"data: [DONE]\n\n"],
         garbage=b'data: {"id": "'

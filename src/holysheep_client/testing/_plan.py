@@ -8,11 +8,15 @@ same way on either.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from ._chat import FakeChat
 
 __all__ = [
     "ChatRequest",
@@ -26,7 +30,10 @@ __all__ = [
     "chunk_text",
     "count_words",
     "dumps",
+    "group_events",
     "reason_phrase",
+    "signature_of",
+    "sniff_image",
     "text_of",
 ]
 
@@ -83,7 +90,11 @@ class ResponsePlan:
 @dataclass(slots=True)
 class ChatRequest:
     """
-    A chat request parsed from either protocol.
+    A chat request parsed (and validated) from either protocol.
+
+    ``chat`` is the protocol-neutral view scripts receive; ``first_image`` the
+    index of the first message carrying an image; ``thinking_on`` whether an
+    Anthropic request enables ``thinking`` (so thinking blocks are answered).
     """
 
     model: str
@@ -93,6 +104,9 @@ class ChatRequest:
     prefill: str | None
     include_usage: bool = False
     body: dict[str, Any] = field(default_factory=dict)
+    chat: FakeChat | None = None
+    first_image: int | None = None
+    thinking_on: bool = False
 
 
 @dataclass(slots=True)
@@ -137,6 +151,28 @@ class WireError(Exception):
         self.message = message
         self.code = code
         self.param = param
+
+
+def group_events(
+    head: list[bytes], events: list[tuple[bytes, bool]]
+) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    """
+    Group a stream's events as `StreamParts` wants them: preamble, deltas, finish.
+
+    ``events`` come after ``head`` (the preamble), each flagged as a delta or
+    not. A delta group is one delta with the non-delta events just before it
+    (a block's start, the previous block's stop), so a fault that cuts after N
+    deltas always cuts between deltas; the non-delta events after the last
+    delta are the finish.
+    """
+    deltas: list[bytes] = []
+    pending: list[bytes] = []
+    for data, is_delta in events:
+        pending.append(data)
+        if is_delta:
+            deltas.append(b"".join(pending))
+            pending = []
+    return head, deltas, pending
 
 
 def dumps(obj: Any) -> bytes:
@@ -186,6 +222,27 @@ def text_of(content: Any) -> str:
             if isinstance(b, dict) and b.get("type", "text") == "text"
         )
     return ""
+
+
+def signature_of(thinking: str) -> str:
+    """
+    The signature the fake puts on a thinking block (and checks when it comes back).
+    """
+    digest = hashlib.sha256(b"holysheep-fake-thinking:" + thinking.encode()).digest()
+    return "fakesig" + base64.b64encode(digest).decode()
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The media type ``data``'s magic bytes show, or ``None`` for no known image."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
 
 
 def reason_phrase(status: int) -> str:

@@ -21,11 +21,20 @@ from typing import IO, Any
 from ._cli import API_KEY_ENV
 from ._faults import Fault
 from ._provider import DEFAULT_API_KEY, DEFAULT_REPLY
+from ._ready_scripts import script_to_spec
 from ._records import RecordedRequest
+from ._script import Script
 
 __all__ = ["FakeServer"]
 
 _PREFIX = "listening on http://"
+
+
+class _Keep:
+    """``configure(script=...)`` omitted: keep the current script."""
+
+
+_KEEP = _Keep()
 
 
 def _drain(stream: IO[bytes], first: queue.Queue[str]) -> None:
@@ -67,6 +76,8 @@ class FakeServer:
         *,
         api_key: str | None = DEFAULT_API_KEY,
         reply: str = DEFAULT_REPLY,
+        script: Script | Mapping[str, Any] | None = None,
+        images: bool = True,
         latency: float = 0.0,
         seed: int = 0,
         models: Sequence[str] | None = None,
@@ -82,6 +93,10 @@ class FakeServer:
             api_key: The key requests must carry (passed in the environment, never
                 on the command line); ``None`` accepts any non-empty key.
             reply: The reply text.
+            script: `tool_loop(...)`, `json_answer(...)`, a `FakeReply`, or their
+                JSON spec (see `configure`); a plain function cannot cross the
+                process boundary.
+            images: ``False`` refuses images as a text-only model does.
             latency: Seconds before every response.
             seed: Seed for probabilistic faults.
             models: The model ids ``/models`` lists.
@@ -115,6 +130,11 @@ class FakeServer:
             str(seed),
         ]
         cmd += ["--parent-pid", str(os.getpid())]
+        spec = script_to_spec(script)
+        if spec:
+            cmd += ["--script", json.dumps(spec)]
+        if not images:
+            cmd.append("--no-images")
         for m in models or ():
             cmd += ["--model", m]
         for requested, reported in (model_map or {}).items():
@@ -222,20 +242,46 @@ class FakeServer:
         self,
         *,
         reply: str | None = None,
+        script: Script | Mapping[str, Any] | None | _Keep = _KEEP,
+        images: bool | None = None,
+        count_tokens: bool | None = None,
         models: Sequence[str] | None = None,
         model_map: Mapping[str, str] | None = None,
         latency: float | None = None,
     ) -> None:
         """
-        Change the reply, models, model map or base latency (``POST /_fake/config``).
+        Change the reply, script, images, token counting, models, model map or
+        latency.
+
+        This is ``POST /_fake/config`` with a JSON object of the fields to
+        change. A script travels as its JSON spec:
+        ``{"tool_loop": {"tool": NAME, "input": {...}, "answer": "... {result} ..."}}``,
+        ``{"json_answer": VALUE}`` or ``{"reply": {FakeReply fields}}``
+        (``text``, ``tool_calls`` as ``[{"name", "input", "id"?}]``,
+        ``thinking``, ``json``, ``cache_read_tokens``, ``cache_write_tokens``,
+        ``stop_reason``); ``null`` removes the script.
 
         Args:
             reply: The new reply text.
+            script: `tool_loop(...)`, `json_answer(...)`, a `FakeReply`, a spec
+                mapping, or ``None`` to remove the script (omitted: unchanged).
+            images: ``False`` makes the model refuse images; ``True`` takes them.
+            count_tokens: ``False`` answers ``/messages/count_tokens`` with 404.
             models: The new ``/models`` list.
             model_map: The new requested -> reported model map.
             latency: The new base latency, in seconds.
+
+        Raises:
+            TypeError: For a script that is a plain Python function.
+            ValueError: When the server refuses the change.
         """
         payload: dict[str, Any] = {}
+        if not isinstance(script, _Keep):
+            payload["script"] = script_to_spec(script)
+        if images is not None:
+            payload["images"] = images
+        if count_tokens is not None:
+            payload["count_tokens"] = count_tokens
         if reply is not None:
             payload["reply"] = reply
         if models is not None:

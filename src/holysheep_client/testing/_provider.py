@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .._clock import SYSTEM_CLOCK
 from .._types import Clock
+from ._count import count_input_tokens, endpoint_of, json_or_none
 from ._faults import Fault, FaultPlan, MatchContext
 from ._intake import check_auth, parse_chat
 from ._plan import ChatRequest, ResponsePlan, WireError
 from ._records import RecordedRequest, sanitize_headers
-from ._responses import Responder, WireProtocol, drip
+from ._responses import Responder, drip
+from ._script import DEFAULT_REPLY, FakeReply, Script, default_answer
 
 if TYPE_CHECKING:
     from ._transport import (
@@ -37,7 +39,6 @@ __all__ = [
 #: Computes the reply text from the decoded request body.
 ReplyFn = Callable[[Mapping[str, Any]], str]
 
-DEFAULT_REPLY = "Hello from the fake provider."
 DEFAULT_API_KEY = "test-key"
 DEFAULT_MODELS: tuple[str, ...] = ("claude-sonnet-4-5", "deepseek-v3.2", "gpt-4.1")
 _BODY_WAIT_KINDS = ("slow_first_token", "stall")
@@ -47,21 +48,30 @@ class FakeProvider:
     """
     A fake LLM provider: deterministic replies, both wire formats, injectable faults.
 
-    Requests to ``.../messages`` get Anthropic answers, ``.../chat/completions``
-    OpenAI ones; ``.../models`` answers in Anthropic's shape when the request has
-    an ``x-api-key`` or ``anthropic-version`` header and in OpenAI's otherwise.
-    The reply is ``reply`` (or ``reply(body)``), continued after an assistant
-    prefill, split into word chunks: one chunk is one output token and one
-    stream delta. ``/messages`` takes the key as ``x-api-key`` or as a bearer
-    token (the anthropic 2.x SDK sends the latter) and needs an
-    ``anthropic-version`` header; ``/chat/completions`` takes a bearer token.
-    The fake's state (faults, log, counters) is shared by every request and
-    guarded by a lock; ``reply``, ``models``, ``model_map`` and ``latency`` are
-    plain attributes that may be changed at any time.
+    Requests to ``.../messages`` (and ``.../messages/count_tokens``) get Anthropic
+    answers, ``.../chat/completions`` OpenAI ones; ``.../models`` answers in
+    Anthropic's shape when the request has an ``x-api-key`` or
+    ``anthropic-version`` header. Bodies are validated as the real APIs do
+    (unknown fields, messages, tool pairing, tools, images, schemas) and refused
+    with that API's 400. The answer is ``script(chat)`` when a script is given (a
+    `FakeReply`: tool calls, thinking, JSON, cache usage), else ``reply`` (or
+    ``reply(body)``), or a tool call or JSON value built from the schema when the
+    request forces a tool or asks for one. Text is split into word chunks: one
+    output token and one stream delta each. ``/messages`` takes ``x-api-key`` or
+    a bearer token and needs ``anthropic-version``. State is shared by every
+    request under a lock; ``reply``, ``script``, ``images``, ``count_tokens``,
+    ``models``, ``model_map`` and ``latency`` may be changed at any time.
 
     Args:
         api_key: The key requests must carry; ``None`` accepts any non-empty key.
         reply: The reply text, or a function of the decoded request body.
+        script: A function of the request's `FakeChat` returning the answer
+            (text or a `FakeReply`), or one fixed `FakeReply`; used instead of
+            ``reply`` when given. See `tool_loop` and `json_answer`.
+        images: Whether the model takes images; ``False`` refuses any image
+            with the 400 a text-only model (DeepSeek's) gives.
+        count_tokens: Whether ``/messages/count_tokens`` exists (``False``: 404,
+            as on a relay without it).
         models: The model ids ``/models`` lists (requests may name any model).
         model_map: Requested model id -> the id reported back.
         faults: The initial fault plan, in priority order.
@@ -81,6 +91,9 @@ class FakeProvider:
         *,
         api_key: str | None = DEFAULT_API_KEY,
         reply: str | ReplyFn = DEFAULT_REPLY,
+        script: Script | None = None,
+        images: bool = True,
+        count_tokens: bool = True,
         models: Sequence[str] = DEFAULT_MODELS,
         model_map: Mapping[str, str] | None = None,
         faults: Iterable[Fault] = (),
@@ -93,6 +106,9 @@ class FakeProvider:
         self.clock: Clock = clock if clock is not None else SYSTEM_CLOCK
         self._initial = (
             reply,
+            script,
+            images,
+            count_tokens,
             tuple(models),
             dict(model_map or {}),
             latency,
@@ -111,8 +127,13 @@ class FakeProvider:
         """
         Restore the start-up configuration and clear the request log and counters.
         """
-        reply, models, model_map, latency, faults, seed = self._initial
+        reply, script, images, count, models, model_map, latency, faults, seed = (
+            self._initial
+        )
         self.reply: str | ReplyFn = reply
+        self.script: Script | None = script
+        self.images: bool = images
+        self.count_tokens: bool = count
         self.models: list[str] = list(models)
         self.model_map: dict[str, str] = dict(model_map)
         self.latency: float = latency
@@ -278,40 +299,27 @@ class FakeProvider:
         with self._lock:
             self._seq += 1
             seq = self._seq
-        endpoint: Literal["chat", "models", "other"] = "other"
-        if path.endswith("/messages"):
-            protocol: WireProtocol = "anthropic"
-            endpoint = "chat"
-        elif path.endswith("/chat/completions"):
-            protocol, endpoint = "openai", "chat"
-        else:
-            protocol = (
-                "anthropic"
-                if "x-api-key" in hdrs or "anthropic-version" in hdrs
-                else "openai"
-            )
-            if path.endswith("/models") or "/models/" in path:
-                endpoint = "models"
+        protocol, endpoint = endpoint_of(path, hdrs)
         auth, key_valid = check_auth(hdrs, protocol, self._api_key)
         r = Responder(protocol, seq, self.clock.now())
-        parsed: Any = None
-        if body:
-            try:
-                parsed = json.loads(body)
-            except ValueError:
-                parsed = None
+        parsed = json_or_none(body)
         chat: ChatRequest | None = None
+        counted: int | None = None
         fault: Fault | None = None
         try:
             if endpoint == "other":
                 raise WireError(404, f"Invalid URL ({method} {path})")
-            if method.upper() != ("POST" if endpoint == "chat" else "GET"):
+            if method.upper() != ("GET" if endpoint == "models" else "POST"):
                 raise WireError(405, f"Method {method} not allowed for {path}")
             if not key_valid:
                 plan = r.bad_key()
             else:
                 if endpoint == "chat":
-                    chat = parse_chat(protocol, hdrs, parsed)
+                    chat = parse_chat(protocol, hdrs, parsed, images=self.images)
+                elif endpoint == "count":
+                    counted = count_input_tokens(
+                        hdrs, parsed, images=self.images, enabled=self.count_tokens
+                    )
                 ctx = MatchContext(
                     protocol=protocol,
                     endpoint="chat" if endpoint == "chat" else "models",
@@ -320,7 +328,7 @@ class FakeProvider:
                     has_prefill=chat is not None and chat.prefill is not None,
                 )
                 fault = self.fault_plan.pick(ctx)
-                plan = self._answer(r, path, chat, fault)
+                plan = self._answer(r, path, chat, fault, counted)
         except WireError as err:
             plan = r.error(err.status, err.message, code=err.code, param=err.param)
         plan.delay += self.latency
@@ -345,13 +353,19 @@ class FakeProvider:
         return plan
 
     def _answer(
-        self, r: Responder, path: str, chat: ChatRequest | None, fault: Fault | None
+        self,
+        r: Responder,
+        path: str,
+        chat: ChatRequest | None,
+        fault: Fault | None,
+        counted: int | None,
     ) -> ResponsePlan:
         plan = r.fault(chat, fault) if fault else None
+        if plan is None and counted is not None:
+            plan = r.body(json.dumps({"input_tokens": counted}).encode(), fault)
         if plan is None and chat is not None:
-            reply = self.reply if isinstance(self.reply, str) else self.reply(chat.body)
             model = self.model_map.get(chat.model, chat.model)
-            plan = r.chat(chat, reply, model, fault)
+            plan = r.chat(chat, self._reply_for(chat), model, fault)
         if plan is None:
             plan = r.models(path, self.models, fault)
         if fault is not None and fault.kind not in _BODY_WAIT_KINDS:
@@ -360,10 +374,24 @@ class FakeProvider:
             plan = drip(plan, fault)
         return plan
 
+    def _reply_for(self, chat: ChatRequest) -> str | FakeReply:
+        view = chat.chat
+        assert view is not None
+        script = self.script
+        if isinstance(script, FakeReply):
+            return script
+        if script is not None:
+            return script(view)
+        text = self.reply if isinstance(self.reply, str) else self.reply(chat.body)
+        return default_answer(view, text)
+
     def __repr__(self) -> str:
         key = "None" if self._api_key is None else "<set>"
+        script = "" if self.script is None else f" script={self.script!r}"
+        images = "" if self.images else " images=False"
+        images += "" if self.count_tokens else " count_tokens=False"
         return (
-            f"<FakeProvider api_key={key} reply={self.reply!r}"
+            f"<FakeProvider api_key={key} reply={self.reply!r}{script}{images}"
             f" models={len(self.models)} faults={len(self.fault_plan.faults)}"
             f" seed={self.seed} latency={self.latency}>"
         )

@@ -41,7 +41,8 @@ class RecordedRequest:
         method: The HTTP method.
         path: The URL path, e.g. ``/v1/messages``.
         protocol: ``"anthropic"`` or ``"openai"``: the wire format answered in.
-        endpoint: ``"chat"``, ``"models"``, or ``"other"`` for an unknown path.
+        endpoint: ``"chat"``, ``"count"`` (``/messages/count_tokens``),
+            ``"models"``, or ``"other"`` for an unknown path.
         model: The requested model id, when the body named one.
         stream: Whether the request asked for a stream.
         body: The decoded JSON body, or ``None`` (no body, or invalid JSON).
@@ -55,7 +56,7 @@ class RecordedRequest:
     method: str
     path: str
     protocol: Literal["anthropic", "openai"]
-    endpoint: Literal["chat", "models", "other"]
+    endpoint: Literal["chat", "count", "models", "other"]
     model: str | None
     stream: bool
     body: Any

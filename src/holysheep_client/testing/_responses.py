@@ -14,6 +14,7 @@ from typing import Literal
 
 from . import _anthropic_wire as anthropic_wire
 from . import _openai_wire as openai_wire
+from ._answer import build_answer
 from ._faults import Fault
 from ._plan import (
     ChatRequest,
@@ -23,9 +24,9 @@ from ._plan import (
     Send,
     Step,
     StreamParts,
-    chunk_text,
     dumps,
 )
+from ._script import FakeReply
 
 __all__ = [
     "ERROR_MESSAGES",
@@ -230,47 +231,37 @@ class Responder:
         return None
 
     def chat(
-        self, chat: ChatRequest, reply: str, model: str, fault: Fault | None
+        self, chat: ChatRequest, reply: str | FakeReply, model: str, fault: Fault | None
     ) -> ResponsePlan:
         """
         A chat answer: ``reply`` continued after the prefill, chunked and truncated.
 
         Args:
             chat: The parsed request.
-            reply: The full reply text.
+            reply: The reply text, or a scripted `FakeReply`.
             model: The model id to report.
             fault: The fault picked for the request (body faults apply here).
         """
-        if chat.prefill is not None and reply.startswith(chat.prefill):
-            reply = reply[len(chat.prefill) :]
-        chunks = chunk_text(reply)
-        truncated = chat.max_tokens is not None and len(chunks) > chat.max_tokens
-        if truncated:
-            chunks = chunks[: chat.max_tokens]
-        text = "".join(chunks)
+        answer = build_answer(chat, reply, self.seq)
         created = int(self.now.timestamp())
-        tokens = chat.prompt_words
         if not chat.stream:
             if self.protocol == "anthropic":
                 obj = anthropic_wire.message_body(
-                    msg_id=self.object_id, model=model, text=text, truncated=truncated,
-                    input_tokens=tokens, output_tokens=len(chunks),
-                )  # fmt: skip
+                    msg_id=self.object_id, model=model, answer=answer
+                )
             else:
                 obj = openai_wire.completion_body(
-                    cmpl_id=self.object_id, created=created, model=model, text=text,
-                    truncated=truncated, input_tokens=tokens, output_tokens=len(chunks),
-                )  # fmt: skip
+                    cmpl_id=self.object_id, created=created, model=model, answer=answer
+                )
             return self.body(dumps(obj), fault)
         if self.protocol == "anthropic":
             parts = anthropic_wire.stream_parts(
-                msg_id=self.object_id, model=model, chunks=chunks, truncated=truncated,
-                input_tokens=tokens, request_id=self.request_id,
+                msg_id=self.object_id, model=model, answer=answer,
+                request_id=self.request_id,
             )  # fmt: skip
         else:
             parts = openai_wire.stream_parts(
-                cmpl_id=self.object_id, created=created, model=model, chunks=chunks,
-                truncated=truncated, input_tokens=tokens,
+                cmpl_id=self.object_id, created=created, model=model, answer=answer,
                 include_usage=chat.include_usage,
             )  # fmt: skip
         headers = self.headers("text/event-stream; charset=utf-8")

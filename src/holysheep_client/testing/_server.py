@@ -21,6 +21,7 @@ from . import _http11 as http11
 from ._faults import Fault
 from ._plan import dumps
 from ._provider import FakeProvider
+from ._ready_scripts import script_from_spec
 
 __all__ = ["FakeHTTPServer", "serve"]
 
@@ -193,10 +194,22 @@ class FakeHTTPServer:
         return 404, {"error": f"no admin route {method} {path}"}
 
 
+_CONFIG_FIELDS = {
+    "reply", "script", "images", "count_tokens", "models", "model_map", "latency",
+}  # fmt: skip
+
+
 def _configure(provider: FakeProvider, data: dict[str, Any]) -> None:
-    unknown = sorted(set(data) - {"reply", "models", "model_map", "latency"})
+    unknown = sorted(set(data) - _CONFIG_FIELDS)
     if unknown:
         raise ValueError(f"unknown config fields: {', '.join(unknown)}")
+    if "script" in data:
+        provider.script = script_from_spec(data["script"])
+    for flag in ("images", "count_tokens"):
+        if flag in data:
+            if not isinstance(data[flag], bool):
+                raise ValueError(f"{flag} must be true or false")
+            setattr(provider, flag, data[flag])
     if "reply" in data:
         provider.reply = str(data["reply"])
     if "models" in data:

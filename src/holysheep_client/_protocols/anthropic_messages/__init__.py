@@ -11,7 +11,7 @@ from ..._content.schemas import OutputFormat
 from ...errors import APIError
 from .._base import ParsedChat
 from . import decode
-from .encode import chat_body
+from .encode import chat_body, count_body
 from .stream import AnthropicStreamDecoder
 
 __all__ = [
@@ -47,6 +47,18 @@ class AnthropicMessages:
     def chat_body(self, spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
         """The request body; see `encode.chat_body`."""
         return chat_body(spec, cache=cache)
+
+    def count_path(self) -> str | None:
+        """``/messages/count_tokens``."""
+        return "/messages/count_tokens"
+
+    def count_body(self, spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
+        """The token-count body; see `encode.count_body`."""
+        return count_body(spec, cache=cache)
+
+    def parse_count(self, body: bytes, *, provider: str) -> int:
+        """The input tokens of a token-count answer."""
+        return decode.parse_count(body, provider=provider)
 
     def parse_chat(
         self,

@@ -15,7 +15,14 @@ from ...errors import APIError
 from .._base import ParsedChat, json_body, not_an_answer, token_count
 from .._errors import build_error
 
-__all__ = ["STOP", "parse_chat", "parse_error", "parse_models", "usage_of"]
+__all__ = [
+    "STOP",
+    "parse_chat",
+    "parse_count",
+    "parse_error",
+    "parse_models",
+    "usage_of",
+]
 
 #: Anthropic stop reasons in our vocabulary (``pause_turn`` ends a turn too).
 STOP = {
@@ -150,3 +157,20 @@ def parse_models(body: bytes, *, provider: str) -> list[str]:
             status_code=200,
             provider=provider,
         ) from None
+
+
+def parse_count(body: bytes, *, provider: str) -> int:
+    """
+    The ``input_tokens`` of a ``/messages/count_tokens`` answer.
+
+    Raises:
+        APIError: The body is not a token count.
+    """
+    obj = json_body(body, provider=provider)
+    try:
+        value = obj["input_tokens"] if isinstance(obj, dict) else None
+        if value is None:
+            raise ValueError("no input_tokens")
+        return token_count(value)
+    except (KeyError, ValueError):
+        raise not_an_answer(provider, None, "a token count") from None

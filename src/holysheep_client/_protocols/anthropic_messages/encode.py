@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from ..._content.blocks import (
     Block,
@@ -23,7 +23,7 @@ from ..._content.tools import wire_id
 from ..._observe.log import logger
 from ...errors import BadRequestError
 
-__all__ = ["REASONING_BUDGETS", "chat_body"]
+__all__ = ["COUNT_FIELDS", "REASONING_BUDGETS", "chat_body", "count_body"]
 
 #: Anthropic ``thinking.budget_tokens`` for each reasoning effort.
 REASONING_BUDGETS: dict[str, int] = {"low": 1024, "medium": 4096, "high": 16384}
@@ -142,6 +142,12 @@ def _thinking(spec: ChatRequestSpec) -> dict[str, Any]:
     return {"type": "enabled", "budget_tokens": budget}
 
 
+#: The fields ``POST /messages/count_tokens`` takes of a chat body.
+COUNT_FIELDS: Final = frozenset(
+    {"model", "messages", "system", "tools", "tool_choice", "thinking", "output_config"}
+)
+
+
 def chat_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
     """
     The JSON body of ``POST /messages`` for ``spec``.
@@ -153,6 +159,20 @@ def chat_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
     Raises:
         BadRequestError: A reasoning budget the protocol cannot take.
     """
+    return json.dumps(_body(spec, cache), ensure_ascii=False).encode()
+
+
+def count_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
+    """
+    The JSON body of ``POST /messages/count_tokens``: the chat body's
+    `COUNT_FIELDS` (no ``max_tokens``, sampling, ``stream`` or ``metadata``).
+    """
+    body = _body(spec, cache)
+    counted = {k: v for k, v in body.items() if k in COUNT_FIELDS}
+    return json.dumps(counted, ensure_ascii=False).encode()
+
+
+def _body(spec: ChatRequestSpec, cache: bool) -> dict[str, Any]:
     conv = spec.conversation
     body: dict[str, Any] = {
         "model": spec.model,
@@ -184,4 +204,4 @@ def chat_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
         body["stream"] = True
     if spec.extra:
         body.update(spec.extra)
-    return json.dumps(body, ensure_ascii=False).encode()
+    return body

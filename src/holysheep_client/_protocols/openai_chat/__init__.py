@@ -40,6 +40,21 @@ class OpenAIChat:
         """The request body; see `encode.chat_body`."""
         return chat_body(spec, cache=cache)
 
+    def count_path(self) -> str | None:
+        """``None``: the protocol has no token-counting endpoint."""
+        return None
+
+    def count_body(self, spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
+        """Never sent (no endpoint); the chat body, for the protocol's shape."""
+        return chat_body(spec, cache=cache)
+
+    def parse_count(self, body: bytes, *, provider: str) -> int:
+        """Never called (no endpoint)."""
+        raise APIError(
+            f"provider {provider!r}: the OpenAI protocol has no token count",
+            provider=provider,
+        )
+
     def parse_chat(
         self,
         body: bytes,

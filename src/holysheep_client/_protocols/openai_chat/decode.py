@@ -121,7 +121,14 @@ def parse_chat(
             stop_reason=reason,
             request_id=request_id or obj.get("id"),
         )
-    except (KeyError, IndexError, TypeError, AttributeError, ValueError, RecursionError):
+    except (
+        KeyError,
+        IndexError,
+        TypeError,
+        AttributeError,
+        ValueError,
+        RecursionError,
+    ):
         raise not_an_answer(provider, request_id, "a chat completion") from None
 
 

@@ -18,7 +18,10 @@ from ..._content.blocks import (
 from ..._content.request import ChatRequestSpec
 from ..._observe.log import logger
 
-__all__ = ["chat_body", "reasoning_effort"]
+__all__ = ["JSON_INSTRUCTION", "chat_body", "reasoning_effort"]
+
+#: The system line added to a ``response_format="json"`` prompt that lacks the word.
+JSON_INSTRUCTION = "Respond with a JSON object."
 
 
 def reasoning_effort(reasoning: str | int) -> str:
@@ -120,6 +123,10 @@ def _tools_and_format(spec: ChatRequestSpec, body: dict[str, Any]) -> None:
         return
     if out.kind == "json":
         body["response_format"] = {"type": "json_object"}
+        if "json" not in json.dumps(body["messages"]).lower():
+            # JSON mode needs the word in the prompt (OpenAI and DeepSeek refuse
+            # it otherwise): say what the caller asked for, in one system line.
+            body["messages"].insert(0, {"role": "system", "content": JSON_INSTRUCTION})
         return
     strict = out.strict is not None
     body["response_format"] = {
