@@ -142,9 +142,10 @@ async def test_a_fixed_target_advances(
 
 @pytest.mark.anyio
 async def test_on_fail_rollback_sends_the_target_to_zero(
-    servers: dict[str, FakeServer], shell: Shell
+    servers: dict[str, FakeServer], shell: Shell, caplog: pytest.LogCaptureFixture
 ) -> None:
     """With on_fail="rollback", a failing gate at the canary's end rolls the target back."""
+    caplog.set_level(logging.WARNING, logger="holysheep_client")
     servers["legacy"].configure(reply=RIGHT)
     servers["holysheep"].configure(reply=WRONG)
     config = gated(servers, on_fail="rollback")
@@ -158,6 +159,10 @@ async def test_on_fail_rollback_sends_the_target_to_zero(
     assert health.providers["holysheep"].weight == 0
     assert "min_agreement" in (health.migration.reason or "")
     assert after == served  # no primary draws, no shadow calls once rolled back
+    warnings = [
+        r.getMessage() for r in caplog.records if "rolled back" in r.getMessage()
+    ]
+    assert len(warnings) == 1 and "min_agreement" in warnings[0]
 
 
 @pytest.mark.anyio
@@ -273,3 +278,22 @@ async def test_a_call_kept_from_the_target_is_not_shadowed(
         shadow = client.health().migration.shadow  # type: ignore[union-attr]
     assert shadow is not None and shadow.sent == 1
     assert servers["holysheep"].stats()["requests"] == 1
+
+
+@pytest.mark.anyio
+async def test_a_streamed_call_is_shadowed_as_a_plain_call(
+    servers: dict[str, FakeServer], shell: Shell
+) -> None:
+    """A stream the source served is sent again to the target, not streamed, and compared."""
+    servers["legacy"].configure(reply=RIGHT)
+    servers["holysheep"].configure(reply=RIGHT)
+    config = gated(servers, phases=[MigrationPhase(name="dark", duration=0, weight=0)])
+    async with shell.client(config, rng=random.Random(9)) as client:
+        result = await client.stream(messages=MSGS, model="big")
+        await asyncio.sleep(0.3)
+        status = client.health().migration
+    assert result.error is None and result.final is not None
+    assert status is not None and status.shadow is not None and status.shadow.sent == 1
+    assert status.gate is not None and status.gate.agreement == 1.0
+    (request,) = servers["holysheep"].requests()
+    assert request.stream is False
