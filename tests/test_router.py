@@ -101,6 +101,21 @@ def test_weight_zero_gets_no_keyed_primary_but_stays_a_failover() -> None:
     assert all(p[1:] == ["backup", "legacy"] for p in plans if p[0] == "holysheep")
 
 
+def test_eligible_leaves_the_others_out_of_draw_and_failover() -> None:
+    """Only eligible providers are drawn or failed over to, keyed or not."""
+    router = WeightedRouter(
+        {"legacy": 90, "holysheep": 10, "backup": 5}, rng=random.Random(3)
+    )
+    for i in range(200):
+        assert router.plan(f"k{i}", eligible={"holysheep", "backup"}) in (
+            ["holysheep", "backup"],
+            ["backup", "holysheep"],
+        )
+        assert router.plan(eligible={"backup"}) == ["backup"]
+    assert router.plan(eligible=set()) == []
+    assert len(router.plan()) == 3, "eligible=None takes every provider"
+
+
 def test_migration_phases_step_by_the_clock() -> None:
     """The target's weight is a step function of the clock; the source gets the rest."""
     clock = FakeClock(start=START - timedelta(hours=1))
