@@ -19,7 +19,6 @@ from .._config import ClientConfig, TimeoutConfig
 from .._models import ChatResponse, Health
 from .._observe.dispatch import HookDispatcher
 from .._observe.hooks import ClientHook
-from .._observe.log import logger
 from .._protocols import ChatRequestSpec, WireProtocol, protocol_for
 from .._resilience.state import StackState
 from .._routing.failover import FailoverPlan, FailoverPolicy
@@ -32,6 +31,7 @@ from ..errors import (
 from .budgets import BudgetLedger
 from .call import Call, CallRecord, Counters, abandoned, details, health_of
 from .hops import Hops
+from .migration import MigrationDriver
 from .options import CallOptions, call_options
 from .scrub import Scrubber
 from .spec import build_spec
@@ -102,6 +102,7 @@ class BaseClient(Generic[S]):
             migration=config.migration,
             clock=clock,
             rng=self._rng,
+            shared=config.shared_state is not None,
         )
         if flavor == "httpx":
             import httpx
@@ -132,9 +133,23 @@ class BaseClient(Generic[S]):
         self._closed = False
         self._view = False
         self._defaults = CallOptions()
+        self._driver: MigrationDriver | None = None
+        self._shadow_stack: S | None = None
+        if config.migration is not None:  # its work beside the calls
+            self._driver = MigrationDriver(
+                config, router=self._router, protocols=self._protocols,
+                prices=self._hops.prices, scrubber=self._scrubber, clock=clock,
+                hooks=self._hooks, request_cls=self._request_cls, state=self._state,
+            )  # fmt: skip
+            if (target := self._driver.shadow_target) is not None:
+                self._shadow_stack = self._shadow_stack_of(target, inners.get(target))
 
     def _stack(self, name: str, inner: S | None) -> S:
         """One provider's transport stack on the client's state (sync or async)."""
+        raise NotImplementedError
+
+    def _shadow_stack_of(self, name: str, inner: S | None) -> S:
+        """The stack shadow calls to ``name`` go through (one attempt, no bulkhead)."""
         raise NotImplementedError
 
     @property
@@ -164,6 +179,8 @@ class BaseClient(Generic[S]):
         Raises:
             CapabilityError: No provider can take the call (nothing is sent).
         """
+        if self._driver is not None:
+            self._driver.begin()
         needs = spec.needs
         refused = {n: r for n, w in self._protocols.items() if (r := w.refusal(spec))}
         eligible: set[str] | None = None
@@ -270,22 +287,12 @@ class BaseClient(Generic[S]):
         elif response is not None:
             self._ledger.spend(call.options.tags, response.cost_usd)
         if not abandoned(error):
-            self._target_outcome(call, response, latency)
+            if self._driver is not None:
+                self._driver.finish(call, response, latency)
             if self._hooks.hooks:
                 kind = self._protocols[response.provider].name if response else None
                 self._hooks.request(details(call, response, error, latency, ttft, kind))
         call.scope.finish(error, response)
-
-    def _target_outcome(
-        self, call: Call, response: ChatResponse | None, latency: float
-    ) -> None:
-        primary = call.plan[0] if call.plan else None
-        if primary is None or not self._router.is_migration_target(primary):
-            return
-        ok = response is not None and response.provider == primary
-        reason = self._router.record_target_outcome(ok, latency if ok else None)
-        if reason is not None:
-            logger.warning("migration rolled back: %s", reason)
 
     # -- requests ------------------------------------------------------------------
 
@@ -301,6 +308,8 @@ class BaseClient(Generic[S]):
         Returns:
             ``ready`` is true while at least one provider's breaker is not open.
         """
+        if self._driver is not None:
+            self._driver.tick(sync=False)
         return health_of(
             self._state,
             self._router,

@@ -44,13 +44,16 @@ from opentelemetry.trace import (
 from .._observe.details import (
     AttemptDetails,
     BreakerTransition,
+    GateDetails,
     RateLimitWaitDetails,
     RequestDetails,
     RetryDetails,
     RouteDecision,
+    ShadowDetails,
 )
 from .._observe.hooks import BaseHook
-from ._metrics import DURATION_BUCKETS, METRICS, TOKEN_BUCKETS
+from ._metrics import DURATION_BUCKETS, METRICS, TOKEN_BUCKETS, api_only
+from ._migration import MigrationInstruments
 from ._scope import CURRENT, NO_CALL_SPAN, CallSpan, NoCallSpan, message_attribute
 
 __all__ = ["GLOBALS_RECHECK", "METRICS", "OpenTelemetryHook"]
@@ -145,6 +148,7 @@ class OpenTelemetryHook(BaseHook):
             description=METRICS["holysheep.client.rate_limit.wait"][1],
             explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
         )
+        self._migration = MigrationInstruments(meter)
 
     def _traces(self) -> bool:
         # Without an SDK the global provider is the API's proxy (or a no-op): then
@@ -164,8 +168,8 @@ class OpenTelemetryHook(BaseHook):
         now = time.monotonic()
         if now >= self._recheck:
             self._global = (
-                not _api_only(trace.get_tracer_provider()),
-                not _api_only(metrics.get_meter_provider()),
+                not api_only(trace.get_tracer_provider()),
+                not api_only(metrics.get_meter_provider()),
             )
             self._recheck = now + GLOBALS_RECHECK
         return self._global
@@ -408,11 +412,12 @@ class OpenTelemetryHook(BaseHook):
         call.span.set_attributes(span_attrs)
 
 
-def _api_only(provider: object) -> bool:
-    """
-    Whether ``provider`` is one of the OpenTelemetry API's own: a no-op, or the
-    proxy that stands in until an SDK provider is set. Either records nothing.
-    """
-    return type(provider).__module__.startswith(
-        ("opentelemetry.trace", "opentelemetry.metrics")
-    )
+    def on_gate(self, details: GateDetails) -> None:
+        """Set the migration gate's gauges (see `METRICS`)."""
+        if self._meters():
+            self._migration.gate(details)
+
+    def on_shadow(self, details: ShadowDetails) -> None:
+        """Count a shadow call and its cost."""
+        if self._meters():
+            self._migration.shadow(details)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-__all__ = ["DURATION_BUCKETS", "METRICS", "TOKEN_BUCKETS"]
+__all__ = ["DURATION_BUCKETS", "METRICS", "TOKEN_BUCKETS", "api_only"]
 
 METRICS: Final[Mapping[str, tuple[str, str]]] = {
     "gen_ai.client.operation.duration": ("s", "Duration of a whole call."),
@@ -29,6 +29,39 @@ METRICS: Final[Mapping[str, tuple[str, str]]] = {
         "Time calls waited for rate-limit or concurrency capacity.",
     ),
     "holysheep.client.cost": ("USD", "Cost of answered calls, by provider."),
+    "holysheep.migration.gate.samples": (
+        "{outcome}",
+        "Target outcomes in the migration gate's window.",
+    ),
+    "holysheep.migration.gate.error_rate": (
+        "1",
+        "Share of the gate window's target outcomes that failed.",
+    ),
+    "holysheep.migration.gate.latency_p95": (
+        "s",
+        "p95 latency of the target's answers in the gate's window.",
+    ),
+    "holysheep.migration.gate.agreement": (
+        "1",
+        "Mean comparator score of the target's shadow answers in the gate's window.",
+    ),
+    "holysheep.migration.gate.cost_ratio": (
+        "1",
+        "Target's mean cost per call over the source's, in the gate's window.",
+    ),
+    "holysheep.migration.gate.passing": ("1", "1 while the gate passes, else 0."),
+    "holysheep.migration.gate.failing": (
+        "1",
+        "1 while a threshold (holysheep.migration.gate.threshold) fails, else 0.",
+    ),
+    "holysheep.migration.shadow.calls": (
+        "{call}",
+        "Shadow calls to the migration target, by outcome.",
+    ),
+    "holysheep.migration.shadow.cost": (
+        "USD",
+        "Cost of shadow calls (never in holysheep.client.cost).",
+    ),
 }
 
 DURATION_BUCKETS = [
@@ -48,3 +81,13 @@ DURATION_BUCKETS = [
     81.92,
 ]
 TOKEN_BUCKETS = [float(4**i) for i in range(14)]
+
+
+def api_only(provider: object) -> bool:
+    """
+    Whether ``provider`` is one of the OpenTelemetry API's own: a no-op, or the
+    proxy that stands in until an SDK provider is set. Either records nothing.
+    """
+    return type(provider).__module__.startswith(
+        ("opentelemetry.trace", "opentelemetry.metrics")
+    )
