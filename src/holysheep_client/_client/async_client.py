@@ -289,7 +289,7 @@ class AsyncClient(BaseClient[AsyncTransport]):
 
         .. versionadded:: 0.2.0
         """
-        name, spec, request = self._count_plan(messages, model, tools, provider)
+        name, spec, request = self._hops.count_plan(messages, model, tools, provider)
         if request is None:
             return self._hops.counted(name, spec, None, b"")
         response = await self._stacks[name].handle_async_request(request)

@@ -34,10 +34,9 @@ from .hops import Hops
 from .migration import MigrationDriver
 from .options import CallOptions, call_options
 from .scrub import Scrubber
-from .spec import build_spec
 
 if TYPE_CHECKING:
-    import httpx2
+    pass
 
 __all__ = ["BaseClient", "Flavor"]
 
@@ -354,21 +353,6 @@ class BaseClient(Generic[S]):
         )  # fmt: skip
         view._view = True
         return view
-
-    def _count_plan(
-        self,
-        messages: Sequence[Any],
-        model: str,
-        tools: Sequence[Any] | None,
-        provider: str | None,
-    ) -> tuple[str, ChatRequestSpec, httpx2.Request | None]:
-        """The provider, request spec and token-count request of `count_tokens`."""
-        spec = build_spec(
-            messages, model=model, max_tokens=1, temperature=None, stream=False,
-            extra=None, tools=tools,
-        )  # fmt: skip
-        name = self._hops.models_provider(provider)
-        return name, spec, self._hops.count_request(name, spec)
 
     def set_weights(self, weights: Mapping[str, float]) -> None:
         """

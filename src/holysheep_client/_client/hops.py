@@ -9,7 +9,7 @@ then its answer parsed, checked against ``response_format``, priced and counted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ from .._types import Clock
 from ..errors import APIError, ContextLengthError, OutputValidationError
 from .call import Call, CallRecord, Counters
 from .scrub import Scrubber
+from .spec import build_spec
 from .tokens import CONTEXT_WINDOWS, context_window, estimate_input_tokens
 
 if TYPE_CHECKING:
@@ -175,6 +176,27 @@ class Hops:
         A GET to ``{base_url}{path}`` with the provider's auth headers.
         """
         return self._plain(name, "GET", path, None)
+
+    def count_plan(
+        self,
+        messages: Sequence[Any],
+        model: str,
+        tools: Sequence[Any] | None,
+        provider: str | None,
+    ) -> tuple[str, ChatRequestSpec, httpx2.Request | None]:
+        """
+        The provider, request spec and token-count request of ``count_tokens``.
+
+        Raises:
+            BadRequestError: The messages, model or tools are invalid.
+            ConfigError: No provider has that name.
+        """
+        spec = build_spec(
+            messages, model=model, max_tokens=1, temperature=None, stream=False,
+            extra=None, tools=tools,
+        )  # fmt: skip
+        name = self.models_provider(provider)
+        return name, spec, self.count_request(name, spec)
 
     def count_request(self, name: str, spec: ChatRequestSpec) -> httpx2.Request | None:
         """

@@ -233,7 +233,7 @@ class Client(BaseClient[SyncTransport]):
 
         .. versionadded:: 0.2.0
         """
-        name, spec, request = self._count_plan(messages, model, tools, provider)
+        name, spec, request = self._hops.count_plan(messages, model, tools, provider)
         if request is None:
             return self._hops.counted(name, spec, None, b"")
         response = self._stacks[name].handle_request(request)

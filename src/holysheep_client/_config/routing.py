@@ -145,13 +145,15 @@ class ShadowConfig(ConfigModel):
         if isinstance(v, str):
             if v not in COMPARATORS:
                 raise ValueError(
-                    "unknown comparator; expected one of " + ", ".join(COMPARATORS)
+                    "unknown comparator; expected one of "
+                    + ", ".join(COMPARATORS)
                     + " or a callable"
                 )
             return v
         if not callable(v):
             raise ValueError(
-                "expected a comparator name (" + ", ".join(COMPARATORS)
+                "expected a comparator name ("
+                + ", ".join(COMPARATORS)
                 + ") or a callable (source, target) -> float"
             )
         return v

@@ -52,7 +52,7 @@ from .._observe.details import (
     ShadowDetails,
 )
 from .._observe.hooks import BaseHook
-from ._metrics import DURATION_BUCKETS, METRICS, TOKEN_BUCKETS, api_only
+from ._metrics import METRICS, CallInstruments, api_only
 from ._migration import MigrationInstruments
 from ._scope import CURRENT, NO_CALL_SPAN, CallSpan, NoCallSpan, message_attribute
 
@@ -118,36 +118,7 @@ class OpenTelemetryHook(BaseHook):
         self._global = (False, False)
         self._recheck = 0.0
         self._breakers: dict[str, str] = {}
-        self._duration = meter.create_histogram(
-            "gen_ai.client.operation.duration",
-            unit="s",
-            description=METRICS["gen_ai.client.operation.duration"][1],
-            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
-        )
-        self._tokens = meter.create_histogram(
-            "gen_ai.client.token.usage",
-            unit="{token}",
-            description=METRICS["gen_ai.client.token.usage"][1],
-            explicit_bucket_boundaries_advisory=TOKEN_BUCKETS,
-        )
-        self._ttft = meter.create_histogram(
-            "gen_ai.client.operation.time_to_first_chunk",
-            unit="s",
-            description=METRICS["gen_ai.client.operation.time_to_first_chunk"][1],
-            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
-        )
-        self._attempts = self._counter(meter, "holysheep.client.attempts")
-        self._retries = self._counter(meter, "holysheep.client.retries")
-        self._failovers = self._counter(meter, "holysheep.client.failovers")
-        self._hedges = self._counter(meter, "holysheep.client.hedges")
-        self._transitions = self._counter(meter, "holysheep.client.breaker.transitions")
-        self._cost = self._counter(meter, "holysheep.client.cost")
-        self._waits = meter.create_histogram(
-            "holysheep.client.rate_limit.wait",
-            unit="s",
-            description=METRICS["holysheep.client.rate_limit.wait"][1],
-            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
-        )
+        self._m = CallInstruments(meter)
         self._migration = MigrationInstruments(meter)
 
     def _traces(self) -> bool:
@@ -173,11 +144,6 @@ class OpenTelemetryHook(BaseHook):
             )
             self._recheck = now + GLOBALS_RECHECK
         return self._global
-
-    @staticmethod
-    def _counter(meter: Meter, name: str) -> Any:
-        unit, description = METRICS[name]
-        return meter.create_counter(name, unit=unit, description=description)
 
     def __repr__(self) -> str:
         return f"<OpenTelemetryHook capture_content={self.capture_content}>"
@@ -245,7 +211,7 @@ class OpenTelemetryHook(BaseHook):
         if outcome is not None:
             attrs["error.type"] = outcome
         if meters:
-            self._attempts.add(1, attrs)
+            self._m.attempts.add(1, attrs)
         if not traces:
             return
         start = int(d.started_at.timestamp() * 1e9)
@@ -278,23 +244,11 @@ class OpenTelemetryHook(BaseHook):
                 span.set_status(Status(StatusCode.ERROR, outcome))
         span.end(end_time=start + int(d.duration * 1e9))
 
-    def _record(self, d: RequestDetails, attrs: dict[str, Any]) -> None:
-        self._duration.record(d.latency, attrs)
-        if d.error is None:
-            self._tokens.record(d.input_tokens, {**attrs, "gen_ai.token.type": "input"})
-            self._tokens.record(
-                d.output_tokens, {**attrs, "gen_ai.token.type": "output"}
-            )
-            if d.cost_usd is not None and d.provider is not None:
-                self._cost.add(d.cost_usd, attrs)
-        if d.time_to_first_token is not None:
-            self._ttft.record(d.time_to_first_token, attrs)
-
     def on_retry(self, details: RetryDetails) -> None:
         """
         Count the retry; the next attempt span carries its reason.
         """
-        self._retries.add(
+        self._m.retries.add(
             1,
             {
                 "holysheep.provider": details.provider,
@@ -319,7 +273,7 @@ class OpenTelemetryHook(BaseHook):
         Count the transition and remember the state for attempt spans.
         """
         self._breakers[details.provider] = details.new_state
-        self._transitions.add(
+        self._m.transitions.add(
             1,
             {
                 "holysheep.provider": details.provider,
@@ -335,7 +289,7 @@ class OpenTelemetryHook(BaseHook):
         attrs = {"holysheep.wait.kind": details.kind}
         if details.provider is not None:
             attrs["holysheep.provider"] = details.provider
-        self._waits.record(details.waited, attrs)
+        self._m.waits.record(details.waited, attrs)
 
     def on_route(self, details: RouteDecision) -> None:
         """
@@ -343,11 +297,11 @@ class OpenTelemetryHook(BaseHook):
         """
         attrs: dict[str, Any] = {"holysheep.provider": details.provider}
         if details.reason == "hedge":
-            self._hedges.add(1, attrs)
+            self._m.hedges.add(1, attrs)
         elif details.reason == "failover":
             if details.previous_error is not None:
                 attrs["error.type"] = details.previous_error
-            self._failovers.add(1, attrs)
+            self._m.failovers.add(1, attrs)
         call = CURRENT.get()
         if call is not None:
             call.hops[details.provider] = details.hop
@@ -378,7 +332,7 @@ class OpenTelemetryHook(BaseHook):
         if d.error is not None:
             attrs["error.type"] = d.error
         if meters:
-            self._record(d, attrs)
+            self._m.record(d, attrs)
         if call is None:
             return
         span_attrs = dict(attrs)
@@ -410,7 +364,6 @@ class OpenTelemetryHook(BaseHook):
                 d.provider, "closed"
             )
         call.span.set_attributes(span_attrs)
-
 
     def on_gate(self, details: GateDetails) -> None:
         """Set the migration gate's gauges (see `METRICS`)."""
