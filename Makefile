@@ -54,6 +54,7 @@ lint: $(DEV)
 bench: $(DEV)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.hedging
+	$(BIN)/python -m bench.shadow
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

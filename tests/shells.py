@@ -29,8 +29,10 @@ from holysheep_client import (
     ClientConfig,
     Health,
     HolySheepError,
+    TextDelta,
 )
 from holysheep_client._clock import SYSTEM_CLOCK
+from holysheep_client._content.events import StreamEvent
 from holysheep_client.testing import FakeProvider
 
 __all__ = [
@@ -60,9 +62,11 @@ T = TypeVar("T")
 
 @dataclass
 class StreamResult:
-    """What a caller saw of one stream: the deltas, then the answer or the error."""
+    """What a caller saw of one stream: the events (``deltas`` their text), then the
+    answer or the error."""
 
     deltas: list[str] = field(default_factory=list)
+    events: list[StreamEvent] = field(default_factory=list)
     final: ChatResponse | None = None
     error: BaseException | None = None
     seconds: float = 0.0
@@ -71,6 +75,12 @@ class StreamResult:
     def text(self) -> str:
         """The joined deltas."""
         return "".join(self.deltas)
+
+    def saw(self, event: StreamEvent) -> None:
+        """Record one event (a text delta's text in ``deltas`` too)."""
+        self.events.append(event)
+        if isinstance(event, TextDelta):
+            self.deltas.append(event.text)
 
 
 class ShellClient:
@@ -146,8 +156,8 @@ class ShellClient:
         if isinstance(raw, AsyncClient):
             try:
                 async with raw.stream(**kw) as s:
-                    async for delta in s.text_stream:
-                        out.deltas.append(delta)
+                    async for event in s.events:
+                        out.saw(event)
                     out.final = await s.get_final_response()
             except HolySheepError as exc:
                 out.error = exc
@@ -157,8 +167,8 @@ class ShellClient:
             def run() -> None:
                 try:
                     with sync.stream(**kw) as s:
-                        for delta in s.text_stream:
-                            out.deltas.append(delta)
+                        for event in s.events:
+                            out.saw(event)
                         out.final = s.get_final_response()
                 except HolySheepError as exc:
                     out.error = exc

@@ -1,6 +1,8 @@
 """
-The demo runs in a shortened form: a table whose headers say what they count, lines
-within 100 columns, one closing sentence per event, and colour only when asked.
+The demo runs in a shortened form: the gate holds the canary on the relay's wrong JSON
+and says why, passes once it is fixed, the phases advance; a table whose headers say
+what they count, lines within 100 columns, one closing sentence per event, and colour
+only when asked.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import time
 
 import pytest
 
@@ -15,24 +18,25 @@ from holysheep_client._cli import wants_colour
 from holysheep_client._demo import run_demo
 from holysheep_client._demo_report import WIDTH, PhaseStats, Printer
 
-Run = tuple[dict[str, PhaseStats], str]
+Run = tuple[dict[str, PhaseStats], str, float]
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @pytest.fixture(scope="module")
-def demo_run() -> tuple[dict[str, PhaseStats], str]:
+def demo_run() -> Run:
     """A compressed run through all four phases, with the outage, in colour (shared)."""
     out = io.StringIO()
+    t0 = time.monotonic()
     stats = asyncio.run(
         run_demo(phase_seconds=0.6, concurrency=6, out=out, colour=True)
     )
-    return stats, out.getvalue()
+    return stats, out.getvalue(), time.monotonic() - t0
 
 
 def test_short_demo_has_no_caller_errors(demo_run: Run) -> None:
     """A compressed run through all four phases, with the outage, shows zero caller errors."""
-    stats, text = demo_run
+    stats, text, _ = demo_run
     assert set(stats) == {"canary", "rolling", "majority", "full"}
     assert sum(s.errors for s in stats.values()) == 0
     assert stats["full"].calls["holysheep"] > 0
@@ -44,7 +48,7 @@ def test_short_demo_has_no_caller_errors(demo_run: Run) -> None:
 
 def test_every_line_fits_100_columns(demo_run: Run) -> None:
     """No line of the demo's output, colour codes aside, is wider than 100 columns."""
-    _, text = demo_run
+    _, text, _ = demo_run
     widths = [len(line) for line in ANSI.sub("", text).splitlines()]
     assert widths
     assert max(widths) <= WIDTH
@@ -52,7 +56,7 @@ def test_every_line_fits_100_columns(demo_run: Run) -> None:
 
 def test_headers_say_what_they_count(demo_run: Run) -> None:
     """The table's header rows name answered calls, latency, caller errors and costs."""
-    _, text = demo_run
+    _, text, _ = demo_run
     plain = ANSI.sub("", text)
     for words in (
         "answered calls",
@@ -60,28 +64,60 @@ def test_headers_say_what_they_count(demo_run: Run) -> None:
         "caller",
         "cost USD",
         "if all legacy",
+        "shadow",
+        "agree",
     ):
         assert words in plain
 
 
 @pytest.mark.parametrize(
     "opening",
-    ["The outage: ", "The breaker: ", "No rollback: ", "Callers saw "],
-    ids=["outage", "breaker", "rollback", "summary"],
+    [
+        "The outage: ",
+        "The breaker: ",
+        "The gate: ",
+        "Shadow traffic: ",
+        "No rollback: ",
+        "Callers saw ",
+    ],
+    ids=["outage", "breaker", "gate", "shadow", "rollback", "summary"],
 )
 def test_one_closing_sentence_per_event(
     demo_run: Run,
     opening: str,
 ) -> None:
     """The run ends with exactly one sentence about each notable event."""
-    _, text = demo_run
+    _, text, _ = demo_run
     plain = ANSI.sub("", text)
     assert plain.count(opening) == 1
 
 
+def test_the_gate_holds_the_canary_and_says_why(demo_run: Run) -> None:
+    """The relay's wrong JSON holds the canary on agreement; once fixed, it advances."""
+    stats, text, seconds = demo_run
+    plain = ANSI.sub("", text)
+    assert re.search(
+        r"the gate holds canary past its time: agreement 0\.\d\d below"
+        r" min_agreement 0\.90",
+        plain,
+    )
+    assert "holysheep is fixed" in plain
+    assert re.search(r"the gate passes: rolling begins, after holding canary", plain)
+    assert (
+        plain.index("holds canary")
+        < plain.index("is fixed")
+        < plain.index("rolling begins")
+    )
+    canary, rolling = stats["canary"].agreement, stats["rolling"].agreement
+    assert canary is not None and rolling is not None
+    assert canary < 0.9 <= rolling
+    assert stats["full"].calls["holysheep"] > 0
+    assert seconds < 30
+
+
 def test_colour_codes_only_when_asked(demo_run: Run) -> None:
     """A run with colour=True carries ANSI codes; the Printer without it adds none."""
-    _, text = demo_run
+    _, text, _ = demo_run
     assert ANSI.search(text)
     plain = io.StringIO()
     Printer(plain).line("!! breaker open", "red")

@@ -393,6 +393,7 @@ async def test_attempts_outside_a_call_still_get_spans(otel: Otel) -> None:
 
 GLOBAL_SCRIPT = """
 import asyncio
+import time
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -400,7 +401,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from holysheep_client import AsyncClient, ClientConfig, ProviderConfig
-from holysheep_client.otel import OpenTelemetryHook
+from holysheep_client.otel import GLOBALS_RECHECK, OpenTelemetryHook
 from holysheep_client.testing import FakeProvider
 
 hook = OpenTelemetryHook()  # built before any SDK is configured
@@ -417,6 +418,7 @@ provider.add_span_processor(SimpleSpanProcessor(exporter))
 trace.set_tracer_provider(provider)
 reader = InMemoryMetricReader()
 metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+time.sleep(GLOBALS_RECHECK)  # the hook reads the globals again after this
 asyncio.run(call())
 names = sorted(s.name for s in exporter.get_finished_spans())
 print(names, reader.get_metrics_data() is not None)

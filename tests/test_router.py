@@ -17,7 +17,12 @@ from holysheep_client import (
     RollbackConfig,
 )
 from holysheep_client._routing.migration import phase_at
-from holysheep_client._routing.router import WeightedRouter, rendezvous_pick
+from holysheep_client._routing.router import (
+    WeightedRouter,
+    _unit_hash,
+    rendezvous_pick,
+    weighted_pick,
+)
 from holysheep_client.testing import FakeClock
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -94,6 +99,21 @@ def test_weight_zero_gets_no_keyed_primary_but_stays_a_failover() -> None:
     assert all(p[0] != "legacy" for p in plans)
     assert all(p[-1] == "legacy" and len(p) == 3 for p in plans)
     assert all(p[1:] == ["backup", "legacy"] for p in plans if p[0] == "holysheep")
+
+
+def test_eligible_leaves_the_others_out_of_draw_and_failover() -> None:
+    """Only eligible providers are drawn or failed over to, keyed or not."""
+    router = WeightedRouter(
+        {"legacy": 90, "holysheep": 10, "backup": 5}, rng=random.Random(3)
+    )
+    for i in range(200):
+        assert router.plan(f"k{i}", eligible={"holysheep", "backup"}) in (
+            ["holysheep", "backup"],
+            ["backup", "holysheep"],
+        )
+        assert router.plan(eligible={"backup"}) == ["backup"]
+    assert router.plan(eligible=set()) == []
+    assert len(router.plan()) == 3, "eligible=None takes every provider"
 
 
 def test_migration_phases_step_by_the_clock() -> None:
@@ -212,3 +232,159 @@ def test_rollback_on_a_latency_ceiling() -> None:
     for i in range(20, 40):
         reason = reason or window.record(float(i), True, 2.0)
     assert reason is not None and "p95 latency" in reason
+
+
+class FixedDraw(random.Random):
+    """An RNG whose ``random()`` always returns ``x``."""
+
+    def __init__(self, x: float) -> None:
+        super().__init__(0)
+        self.x = x
+
+    def random(self) -> float:
+        return self.x
+
+
+def test_the_key_hash_is_the_same_in_every_release() -> None:
+    """Keyed draws hash with blake2b-64 into (0, 1): replicas of any version agree."""
+    assert _unit_hash("user-1", "legacy") == 0.9315465184561789
+    assert _unit_hash("user-1", "holysheep") == 0.7213933765427872
+    weights = {"legacy": 75.0, "holysheep": 25.0}
+    picks = [rendezvous_pick(f"user-{i}", weights) for i in range(8)]
+    assert picks == ["holysheep", "legacy", "legacy", "legacy"] + [
+        "holysheep",
+        "legacy",
+        "legacy",
+        "holysheep",
+    ]
+
+
+def test_weights_are_relative_however_small() -> None:
+    """Weights of 0.001 and 0.002 route exactly like 1 and 2, keyed or drawn."""
+    tiny = WeightedRouter({"a": 0.001, "b": 0.002}, rng=random.Random(3))
+    big = WeightedRouter({"a": 1, "b": 2}, rng=random.Random(3))
+    keys = [f"user-{i}" for i in range(20)]
+    keyed = [tiny.plan(k) for k in keys]
+    drawn = [tiny.plan() for _ in range(20)]
+    assert keyed == [big.plan(k) for k in keys]
+    assert drawn == [big.plan() for _ in range(20)]
+    assert {p[0] for p in keyed} == {p[0] for p in drawn} == {"a", "b"}
+
+
+def test_a_seeded_router_draws_the_same_sequence() -> None:
+    """Two routers given equally seeded RNGs draw the same primaries."""
+    weights = {"a": 1.0, "b": 1.0, "c": 1.0}
+    first = WeightedRouter(weights, rng=random.Random(42))
+    second = WeightedRouter(weights, rng=random.Random(42))
+    assert [first.plan()[0] for _ in range(30)] == [second.plan()[0] for _ in range(30)]
+
+
+def test_a_draw_on_a_boundary_goes_to_the_next_provider() -> None:
+    """Each provider owns [start, start + weight): a draw at exactly 1 of 2 is b's."""
+    assert weighted_pick({"a": 1.0, "b": 1.0}, FixedDraw(0.5)) == "b"
+    assert weighted_pick({"a": 1.0, "b": 1.0}, FixedDraw(0.0)) == "a"
+
+
+def test_rounding_never_picks_a_zero_weight_provider() -> None:
+    """When float rounding leaves the draw unspent, the last positive weight wins."""
+    weights = {"a": 0.1, "b": 0.2, "c": 0.3, "z": 0.0}
+    assert weighted_pick(weights, FixedDraw(1 - 2**-53)) == "c"
+
+
+def test_all_zero_weights_still_give_a_failover_order() -> None:
+    """With every weight 0 there is no primary, and every provider follows in config order."""
+    router = WeightedRouter({"b": 0, "a": 0, "c": 0}, rng=random.Random(0))
+    assert router.plan() == ["b", "a", "c"]
+    assert router.plan("user-1") == ["b", "a", "c"]
+    assert router.names == ["b", "a", "c"]
+
+
+def test_the_migration_target_is_active_only_while_clocked() -> None:
+    """is_migration_target is True for the target once started, until set_weights."""
+    clock = FakeClock(start=START - timedelta(seconds=1))
+    router = WeightedRouter(
+        {"legacy": 100, "holysheep": 0}, migration=migration(), clock=clock
+    )
+    assert not router.is_migration_target("holysheep")
+    clock.advance(1)
+    assert router.is_migration_target("holysheep")
+    assert not router.is_migration_target("legacy")
+    router.set_weights({"holysheep": 50})
+    assert not router.is_migration_target("holysheep")
+    plain = WeightedRouter({"legacy": 100, "holysheep": 0})
+    assert not plain.is_migration_target("holysheep")
+
+
+def test_status_reports_the_phase_by_the_clock() -> None:
+    """status() has no phase before started_at, then the phase in force, paused by hand."""
+    clock = FakeClock(start=START - timedelta(seconds=1))
+    router = WeightedRouter(
+        {"legacy": 100, "holysheep": 0}, migration=migration(), clock=clock
+    )
+    before = router.status()
+    assert before is not None
+    assert (before.phase, before.target_weight, before.rolled_back) == (None, 0, False)
+    clock.advance(1)
+    during = router.status()
+    assert during is not None and (during.phase, during.target_weight) == ("canary", 5)
+    assert router.weights() == {"legacy": 95.0, "holysheep": 5.0}
+    router.set_weights({"holysheep": 40})
+    paused = router.status()
+    assert paused is not None
+    assert (paused.phase, paused.target_weight, paused.rolled_back) == (None, 40, False)
+    assert WeightedRouter({"legacy": 1}).status() is None
+
+
+def test_outcomes_are_ignored_once_rolled_back_or_set_by_hand() -> None:
+    """After a rollback, or once weights are set by hand, outcomes no longer decide."""
+    clock = FakeClock(start=START)
+    rollback = RollbackConfig(max_error_rate=0.0, min_requests=1, window=60)
+    router = WeightedRouter(
+        {"legacy": 100, "holysheep": 0},
+        migration=migration(rollback=rollback),
+        clock=clock,
+    )
+    reason = router.record_target_outcome(ok=False)
+    assert reason is not None
+    assert router.record_target_outcome(ok=False) is None
+    assert router.rolled_back("holysheep") and not router.rolled_back("legacy")
+    status = router.status()
+    assert status is not None and status.reason == reason
+    router.set_weights({"holysheep": 10})
+    assert router.record_target_outcome(ok=False) is None
+    assert not router.rolled_back("holysheep")
+    no_rollback = WeightedRouter(
+        {"legacy": 100, "holysheep": 0}, migration=migration(rollback=None), clock=clock
+    )
+    assert no_rollback.record_target_outcome(ok=False) is None
+
+
+@pytest.mark.parametrize(
+    ("weights", "expected"),
+    [
+        pytest.param(
+            {"holysheep": 0}, {"legacy": 100, "holysheep": 0}, id="zero-is-fine"
+        ),
+        pytest.param(
+            {"legacy": 1, "holysheep": 1}, {"legacy": 1, "holysheep": 1}, id="ones"
+        ),
+        pytest.param(
+            {"holysheep": 7}, {"legacy": 100, "holysheep": 7}, id="others-kept"
+        ),
+    ],
+)
+def test_set_weights_accepts_any_non_negative_mix(
+    weights: dict[str, float], expected: dict[str, float]
+) -> None:
+    """set_weights takes 0 and positive weights, and keeps the ones it is not given."""
+    router = WeightedRouter({"legacy": 100, "holysheep": 0})
+    router.set_weights(weights)
+    assert router.weights() == expected
+
+
+def test_set_weights_refuses_a_boolean() -> None:
+    """True is not a weight, although Python counts it as 1."""
+    router = WeightedRouter({"legacy": 100, "holysheep": 0})
+    with pytest.raises(ConfigError) as info:
+        router.set_weights({"holysheep": True})
+    assert info.value.field == "weights.holysheep"

@@ -16,6 +16,7 @@ from ._config import (
     BreakerConfig,
     BudgetConfig,
     ClientConfig,
+    GateConfig,
     HedgingConfig,
     MigrationConfig,
     MigrationPhase,
@@ -25,6 +26,7 @@ from ._config import (
     RateLimitConfig,
     RetryConfig,
     RollbackConfig,
+    ShadowConfig,
     SharedStateConfig,
     TimeoutConfig,
 )
@@ -44,14 +46,24 @@ from ._content.events import (
     ToolUseStart,
 )
 from ._cost import PriceTable
-from ._models import ChatResponse, Health, MigrationStatus, ProviderHealth, Usage
+from ._models import (
+    ChatResponse,
+    GateStatus,
+    Health,
+    MigrationStatus,
+    ProviderHealth,
+    ShadowStatus,
+    Usage,
+)
 from ._observe.details import (
     AttemptDetails,
     BreakerTransition,
+    GateDetails,
     RateLimitWaitDetails,
     RequestDetails,
     RetryDetails,
     RouteDecision,
+    ShadowDetails,
 )
 from ._observe.hooks import BaseHook, ClientHook
 from .errors import (
@@ -106,6 +118,9 @@ __all__ = [
     "ConfigError",
     "ContentPolicyError",
     "ContextLengthError",
+    "GateConfig",
+    "GateDetails",
+    "GateStatus",
     "Health",
     "HedgingConfig",
     "HolySheepError",
@@ -130,6 +145,9 @@ __all__ = [
     "RollbackConfig",
     "RouteDecision",
     "ServerError",
+    "ShadowConfig",
+    "ShadowDetails",
+    "ShadowStatus",
     "SharedStateConfig",
     "StreamInterruptedError",
     "TextBlock",

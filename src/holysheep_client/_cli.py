@@ -58,11 +58,16 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="run the offline migration demo (two fake providers on loopback)",
-        description="A compressed migration from legacy to holysheep, with an outage"
-        " in the middle, on two fake providers on loopback: no network, no keys.",
+        description="A compressed migration from legacy to holysheep, judged by the"
+        " migration gate on shadow traffic (the canary holds on a wrong JSON answer"
+        " until holysheep is fixed), with an outage in the middle, on two fake"
+        " providers on loopback: no network, no keys.",
     )
     demo.add_argument(
-        "--phase-seconds", type=float, default=2.0, help="length of each of 4 phases"
+        "--phase-seconds",
+        type=float,
+        default=2.0,
+        help="length of each of 4 phases (a held phase lasts longer)",
     )
     demo.add_argument("--concurrency", type=int, default=16, help="callers at once")
     demo.add_argument(

@@ -1,92 +1,52 @@
 """
-The demo: a migration from a slow, pricey vendor to a fast, cheap relay, with an
-outage in the middle, on two fake providers served on loopback; no network, no keys.
+The demo: a migration from a slow, pricey vendor to a fast, cheap relay, judged by the
+migration gate, with an outage in the middle, on two fake providers served on
+loopback; no network, no keys.
+
+The relay first answers the JSON task wrong (it labels positive reviews negative):
+shadow calls show it, and the gate holds the canary and says why. The relay is then
+fixed, the gate passes, and the phases advance.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import random
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextvars import ContextVar
 from datetime import timedelta
 from typing import TYPE_CHECKING, TextIO
 
-from ._client.async_client import AsyncClient
 from ._clock import SYSTEM_CLOCK
 from ._config import (
     BreakerConfig,
     ClientConfig,
+    GateConfig,
     MigrationConfig,
     MigrationPhase,
     ProviderConfig,
     RetryConfig,
+    ShadowConfig,
     TimeoutConfig,
 )
-from ._cost import PriceTable
 from ._demo_report import DemoEvents, PhaseStats, Printer, closing, table
-from ._observe.details import BreakerTransition, RetryDetails, RouteDecision
-from ._observe.hooks import BaseHook
-from .errors import HolySheepError
+from ._demo_run import PHASES, DemoRun
 
 if TYPE_CHECKING:
     from .testing import FakeServer, Fault
 
-__all__ = ["PhaseStats", "demo_config", "run_demo"]
+__all__ = ["RIGHT", "WRONG", "PhaseStats", "demo_config", "run_demo"]
 
-PHASES = (("canary", 5.0), ("rolling", 25.0), ("majority", 75.0), ("full", 100.0))
-PROMPTS = (
-    "Classify the sentiment of this review: 'Fast shipping, great fit.'",
-    "Write a one-line product description for a bamboo toothbrush.",
-    "Translate to German: 'Your order has shipped.'",
-)
-REPLY = "Positive. Ships fast, fits well."
+#: The JSON answer legacy gives (and the relay once fixed).
+RIGHT = '{"sentiment": "positive", "flagged": false}'
+#: The relay's answer before the fix: the wrong label.
+WRONG = '{"sentiment": "negative", "flagged": false}'
 #: Not a secret: the fake servers accept exactly this.
 DEMO_KEY = "demo-key-not-a-secret"
 
 
-# The stats of the phase the current caller's call belongs to: hooks run inside the
-# caller's task, so each retry is charged to its own call (a shared counter read
-# before and after a call would also charge every concurrent caller's retries).
-_CURRENT: ContextVar[PhaseStats | None] = ContextVar("demo_phase", default=None)
-
-
-class _Counting(BaseHook):
-    def __init__(self, events: DemoEvents, printer: Printer) -> None:
-        self.events = events
-        self.printer = printer
-        self.start = SYSTEM_CLOCK.monotonic()
-
-    def elapsed(self) -> float:
-        return SYSTEM_CLOCK.monotonic() - self.start
-
-    def on_retry(self, details: RetryDetails) -> None:
-        stats = _CURRENT.get()
-        if stats is not None:
-            stats.retries += 1
-
-    def on_route(self, details: RouteDecision) -> None:
-        stats = _CURRENT.get()
-        if stats is not None and details.reason == "failover":
-            stats.failovers += 1
-            self.events.failover_times.append(self.elapsed())
-
-    def on_breaker(self, details: BreakerTransition) -> None:
-        t = self.elapsed()
-        self.events.breaker.append((t, details.new_state))
-        style = "red" if details.new_state == "open" else "yellow"
-        self.printer.line(
-            f"!! {t:4.1f}s {details.provider} breaker {details.old_state} ->"
-            f" {details.new_state}",
-            style,
-            indent="  ",
-        )
-
-
-def _relay_faults(error_rate: float) -> list[Fault]:
+def relay_faults(error_rate: float) -> list[Fault]:
+    """The relay's everyday 503s."""
     from .testing import Fault
 
     return [Fault("status", status=503, probability=error_rate)] if error_rate else []
@@ -105,7 +65,7 @@ def _servers(
         legacy_f = pool.submit(
             FakeServer.start,
             api_key=DEMO_KEY,
-            reply=REPLY,
+            reply=RIGHT,
             latency=0.35,
             faults=tail,
             seed=seed,
@@ -113,9 +73,9 @@ def _servers(
         relay_f = pool.submit(
             FakeServer.start,
             api_key=DEMO_KEY,
-            reply=REPLY,
+            reply=WRONG,
             latency=0.035,
-            faults=_relay_faults(error_rate),
+            faults=relay_faults(error_rate),
             seed=seed + 1,
         )
         # Stop whichever started even when the other failed.
@@ -125,13 +85,45 @@ def _servers(
         yield legacy_f.result(), relay_f.result()
 
 
+#: Seconds from building the client to the first phase: its pools are built and its
+#: callers' first calls under way before the canary's clock runs.
+LEAD = 0.5
+
+
+async def _warm_up(legacy_url: str, relay_url: str) -> None:
+    """Load what a first call loads and reach both servers once, off the clock."""
+    from ._client.async_client import AsyncClient
+
+    config = demo_config(legacy_url, relay_url, phase_seconds=1.0, concurrency=1)
+    async with AsyncClient(config.model_copy(update={"migration": None})) as client:
+        for name in ("legacy", "holysheep"):
+            await client.models(name)
+
+
+def demo_gate(phase_seconds: float, concurrency: int) -> GateConfig:
+    """
+    The demo's gate: agreement, latency and cost judged over a window of at least
+    1.5 s (the seed's is an hour), on as many samples as a canary can gather.
+    """
+    return GateConfig(
+        min_agreement=0.9,
+        max_latency_p95=1.0,
+        max_cost_ratio=0.5,
+        min_samples=max(4, min(20, round(concurrency * phase_seconds))),
+        window=max(phase_seconds, 1.5),
+        on_fail="hold",
+    )
+
+
 def demo_config(
     legacy_url: str, relay_url: str, *, phase_seconds: float, concurrency: int
 ) -> ClientConfig:
     """
-    The demo's client configuration: the four phases compressed to ``phase_seconds``.
+    The demo's client configuration: the four phases compressed to ``phase_seconds``
+    (the first begins `LEAD` seconds from now), every call legacy serves shadowed to
+    holysheep, and the gate of `demo_gate`.
     """
-    now = SYSTEM_CLOCK.now()
+    now = SYSTEM_CLOCK.now() + timedelta(seconds=LEAD)
     return ClientConfig(
         providers=[
             ProviderConfig(
@@ -167,6 +159,10 @@ def demo_config(
                 for i, (name, w) in enumerate(PHASES)
             ],
             rollback=None,
+            gate=demo_gate(phase_seconds, concurrency),
+            shadow=ShadowConfig(
+                sample=1.0, comparator="json_fields", max_in_flight=concurrency
+            ),
         ),
     )
 
@@ -186,7 +182,7 @@ async def run_demo(
     Run the compressed migration against two loopback fake servers; print the table.
 
     Args:
-        phase_seconds: Length of each of the four phases.
+        phase_seconds: Length of each of the four phases (a held phase lasts longer).
         concurrency: Callers running at once.
         outage: Take holysheep down for part of the "majority" phase.
         error_rate: Share of holysheep answers that are 503s outside the outage.
@@ -204,17 +200,24 @@ async def run_demo(
     events = DemoEvents()
     printer.line(
         "Migrating legacy (OpenAI protocol, gpt-4.1) to holysheep (Anthropic protocol,"
-        " deepseek-v3.2) in 4 phases of"
-        f" {phase_seconds:g} s, with {concurrency} callers, on two fake servers on"
-        " loopback: no network, no keys.",
+        f" deepseek-v3.2) in 4 phases of {phase_seconds:g} s, with {concurrency}"
+        " callers, on two fake servers on loopback: no network, no keys. Every call"
+        " legacy answers is also sent to holysheep off the callers' path (shadow"
+        " traffic), and a gate judges holysheep's answers before each phase ends.",
         "bold",
     )
     with _servers(seed, error_rate, tail_rate) as (legacy, relay):
+        await _warm_up(legacy.url, relay.url)
         config = demo_config(
             legacy.url, relay.url, phase_seconds=phase_seconds, concurrency=concurrency
         )
-        run = _Run(config, relay, stats, events, printer, phase_seconds, seed)
-        await run.drive(concurrency, outage, error_rate)
+        run = DemoRun(config, relay, stats, events, printer, phase_seconds, seed)
+        await run.drive(
+            concurrency,
+            outage=outage,
+            fixed=RIGHT,
+            everyday=relay_faults(error_rate),
+        )
     table(stats, printer)
     closing(
         stats,
@@ -224,112 +227,3 @@ async def run_demo(
         fail_max=config.circuit_breaker.fail_max,
     )
     return stats
-
-
-class _Run:
-    def __init__(
-        self,
-        config: ClientConfig,
-        relay: FakeServer,
-        stats: dict[str, PhaseStats],
-        events: DemoEvents,
-        printer: Printer,
-        phase_seconds: float,
-        seed: int,
-    ) -> None:
-        self.config = config
-        self.relay = relay
-        self.stats = stats
-        self.events = events
-        self.printer = printer
-        self.phase_seconds = phase_seconds
-        self.seed = seed
-
-    async def drive(self, concurrency: int, outage: bool, error_rate: float) -> None:
-        from .testing import Fault
-
-        config, stats, p = self.config, self.stats, self.printer
-        prices = PriceTable(config.pricing)
-        rng = random.Random(self.seed)
-        hook = _Counting(self.events, p)
-        start = SYSTEM_CLOCK.now()
-        deadline = start + timedelta(seconds=self.phase_seconds * 4)
-        outage_from = start + timedelta(seconds=self.phase_seconds * 2.2)
-        outage_to = start + timedelta(seconds=self.phase_seconds * 2.6)
-
-        async with AsyncClient(
-            config, hooks=[hook], rng=random.Random(self.seed)
-        ) as client:
-
-            async def caller(i: int) -> None:
-                n = 0
-                while SYSTEM_CLOCK.now() < deadline:
-                    status = client.health().migration
-                    phase = status.phase if status and status.phase else "canary"
-                    st = stats[phase]
-                    _CURRENT.set(st)
-                    try:
-                        r = await client.chat(
-                            messages=[{"role": "user", "content": rng.choice(PROMPTS)}],
-                            model="default",
-                            max_tokens=64,
-                            route_key=f"user-{i}-{n}",
-                        )
-                    except HolySheepError:
-                        st.errors += 1
-                    else:
-                        st.calls[r.provider] += 1
-                        st.latencies.append(r.latency_ms)
-                        st.cost += r.cost_usd or 0.0
-                        st.legacy_cost += (
-                            prices.cost(
-                                "gpt-4.1", r.usage.input_tokens, r.usage.output_tokens
-                            )
-                            or 0.0
-                        )
-                    n += 1
-
-            async def chaos() -> None:
-                if not outage:
-                    return
-                await asyncio.sleep((outage_from - SYSTEM_CLOCK.now()).total_seconds())
-                await asyncio.to_thread(
-                    self.relay.set_faults, [Fault("status", status=503)]
-                )
-                began = hook.elapsed()
-                p.line(
-                    f"!! {began:4.1f}s holysheep outage begins: every answer is a 503",
-                    "red",
-                    indent="  ",
-                )
-                await asyncio.sleep((outage_to - SYSTEM_CLOCK.now()).total_seconds())
-                await asyncio.to_thread(
-                    self.relay.set_faults, _relay_faults(error_rate)
-                )
-                ended = hook.elapsed()
-                self.events.outage = (began, ended)
-                p.line(f"!! {ended:4.1f}s holysheep is back", "green", indent="  ")
-
-            every = max(self.phase_seconds / 3, 0.2)
-
-            async def progress() -> None:
-                while SYSTEM_CLOCK.now() < deadline:
-                    h = client.health()
-                    mig = h.migration
-                    parts = " | ".join(
-                        f"{name:<9} w={pr.weight:>3.0f} {pr.breaker:<9} {pr.requests:>4} req"
-                        for name, pr in h.providers.items()
-                    )
-                    phase = mig.phase if mig and mig.phase else "-"
-                    p.line(f"{hook.elapsed():4.1f}s {phase:<8} {parts}", indent="  ")
-                    await asyncio.sleep(every)
-
-            p.line(
-                f"Every {every:.1f} s: the time, the phase, then per provider its weight"
-                " (its share of new calls), its breaker state and the requests sent to"
-                " it so far.",
-                "dim",
-            )
-            await asyncio.gather(
-                progress(), chaos(), *(caller(i) for i in range(concurrency))
-            )

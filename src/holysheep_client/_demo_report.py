@@ -1,6 +1,7 @@
 """
-What the demo prints: progress lines, events, the per-phase table and one closing
-sentence per notable event; every line fits 100 columns, colour only when asked.
+What the demo prints: progress lines, events, the per-phase table (cost, latency and
+agreement) and one closing sentence per notable event; every line fits 100 columns,
+colour only when asked.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ class PhaseStats:
     failovers: int = 0
     cost: float = 0.0
     legacy_cost: float = 0.0
+    shadow: int = 0
+    agreements: list[float] = field(default_factory=list)
+
+    @property
+    def agreement(self) -> float | None:
+        """The mean agreement of this phase's shadow answers, or ``None``."""
+        return sum(self.agreements) / len(self.agreements) if self.agreements else None
 
 
 @dataclass
@@ -43,6 +51,11 @@ class DemoEvents:
     outage: tuple[float, float] | None = None
     breaker: list[tuple[float, str]] = field(default_factory=list)
     failover_times: list[float] = field(default_factory=list)
+    held: tuple[float, str, str] | None = None  # when, which phase, why
+    passed: tuple[float, str, float] | None = None  # when, which phase, held for
+    fixed_at: float | None = None
+    shadow_cost: float = 0.0
+    shadow_skipped: int = 0
 
 
 class Printer:
@@ -82,18 +95,20 @@ def table(stats: Mapping[str, PhaseStats], p: Printer) -> None:
     """
     top = (
         f"{'':<9}{'answered calls':>17}{'latency ms':>13}{'caller':>9}"
-        f"{'':>19}{'cost USD':>11}{'':>13}"
+        f"{'':>19}{'cost USD':>11}{'':>13}{'shadow':>8}"
     )
     head = (
         f"{'phase':<9}{'legacy':>7}{'holysheep':>10}{'p50':>6}{'p99':>7}"
         f"{'errors':>9}{'retries':>9}{'failovers':>10}{'actual':>11}"
-        f"{'if all legacy':>15}"
+        f"{'if all legacy':>15}{'agree':>7}"
     )
     p.line()
     p.line(
         "Per phase: calls answered by each provider, latency of the answered calls,"
-        " errors that reached a caller, retries and failovers our stack made, and"
-        " what the calls cost against what they would have cost on legacy alone."
+        " errors that reached a caller, retries and failovers our stack made, what"
+        " the calls cost against what they would have cost on legacy alone, and how"
+        " far holysheep's shadow answers agreed with legacy's (the share of JSON"
+        " fields equal)."
     )
     p.line(top.rstrip(), "bold")
     p.line(head, "bold")
@@ -103,8 +118,44 @@ def table(stats: Mapping[str, PhaseStats], p: Printer) -> None:
             f"{name:<9}{st.calls['legacy']:>7}{st.calls['holysheep']:>10}"
             f"{_pct(st.latencies, 0.5):>6.0f}{_pct(st.latencies, 0.99):>7.0f}"
             f"{st.errors:>9}{st.retries:>9}{st.failovers:>10}{st.cost:>11.5f}"
-            f"{st.legacy_cost:>15.5f}"
+            f"{st.legacy_cost:>15.5f}{_agree(st):>7}"
         )
+
+
+def _agree(st: PhaseStats) -> str:
+    a = st.agreement
+    return "-" if a is None else f"{a:.2f}"
+
+
+def _gate_sentence(stats: Mapping[str, PhaseStats], events: DemoEvents) -> str:
+    if events.held is None:
+        return (
+            "The gate: it never held a phase; holysheep's answers passed it at the end"
+            " of each phase."
+        )
+    t, phase, why = events.held
+    text = (
+        f"The gate: at {t:.1f} s {phase}'s time was up but holysheep's answers failed"
+        f" the gate ({why}), so {phase} held at its weight"
+    )
+    if events.passed is not None:
+        t_pass, _, held_for = events.passed
+        fixed = (
+            f"; holysheep was fixed at {events.fixed_at:.1f} s"
+            if events.fixed_at is not None
+            else ""
+        )
+        later = [n for n in stats if n != phase and stats[n].agreement is not None]
+        then = (
+            f" {' and '.join(later)} then passed the gate at their ends."
+            if later
+            else ""
+        )
+        return (
+            f"{text}{fixed}, and once agreement over the window passed, at"
+            f" {t_pass:.1f} s, {phase} ended after holding {held_for:.1f} s;{then}"
+        )
+    return f"{text} until the end of the run."
 
 
 def _breaker_sentence(events: DemoEvents, fail_max: int) -> str:
@@ -155,6 +206,15 @@ def closing(
             "yellow",
         )
     p.line(_breaker_sentence(events, fail_max), "yellow")
+    p.line(_gate_sentence(stats, events), "yellow")
+    shadow = sum(s.shadow for s in stats.values())
+    p.line(
+        f"Shadow traffic: {shadow} shadow calls went to holysheep off the callers'"
+        f" path, and {events.shadow_skipped} sampled calls were skipped (at the"
+        " max_in_flight cap, or refused by holysheep's open breaker); they cost"
+        f" {events.shadow_cost:.5f} USD, counted apart from the table's costs.",
+        "yellow",
+    )
     p.line(
         "No rollback: the demo's migration has no rollback rule (rollback=None) so"
         " that it reaches 'full'; under the default rule (over 5% errors in 300 s)"

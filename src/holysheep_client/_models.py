@@ -5,6 +5,7 @@ What callers get back: responses, usage, health.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from ._content.blocks import Block, TextBlock, ThinkingBlock, ToolUseBlock
@@ -12,9 +13,11 @@ from ._content.blocks import Block, TextBlock, ThinkingBlock, ToolUseBlock
 __all__ = [
     "BreakerState",
     "ChatResponse",
+    "GateStatus",
     "Health",
     "MigrationStatus",
     "ProviderHealth",
+    "ShadowStatus",
     "Usage",
 ]
 
@@ -126,6 +129,57 @@ class ProviderHealth:
 
 
 @dataclass(frozen=True, slots=True)
+class GateStatus:
+    """
+    The migration gate's figures over its window, and which thresholds fail.
+
+    Attributes:
+        passing: True when every threshold holds and the window has ``min_samples``.
+        failing: The failing thresholds by their `GateConfig` field names, in field
+            order (``"min_samples"`` while the window holds too few outcomes).
+        samples: Target outcomes in the window (primary-drawn and shadow calls).
+        error_rate: The share of them that failed, or ``None`` without any.
+        latency_p95: The p95 latency of the target's answers in seconds (the upper
+            bound of a histogram bucket, at most 4.5% above the exact value).
+        agreement: The mean comparator score of the shadow answers, or ``None``.
+        cost_ratio: The target's mean cost per call over the source's, or ``None``
+            when either is not priced yet.
+
+    .. versionadded:: 0.2.0
+    """
+
+    passing: bool
+    failing: list[str] = field(default_factory=list)
+    samples: int = 0
+    error_rate: float | None = None
+    latency_p95: float | None = None
+    agreement: float | None = None
+    cost_ratio: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowStatus:
+    """
+    Shadow traffic so far (this process's counts).
+
+    Attributes:
+        sent: Shadow calls that reached the target (answered or failed).
+        skipped: Sampled calls not shadowed: ``max_in_flight`` reached, or the
+            target's breaker or rate limit refused them before sending.
+        failed: Shadow calls the target failed (each a target failure for the gate).
+        cost_usd: What the answered shadow calls cost; counted apart, never in a
+            caller's ``cost_usd`` nor in the providers'.
+
+    .. versionadded:: 0.2.0
+    """
+
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class MigrationStatus:
     """
     Where a migration stands.
@@ -133,14 +187,25 @@ class MigrationStatus:
     Attributes:
         phase: The current phase's name (``None`` before ``started_at``).
         target_weight: The target's effective weight now.
-        rolled_back: True once the rollback rule fired (until `set_weights`).
-        reason: Why it rolled back, or why the clock is paused.
+        rolled_back: True once the rollback rule (or the gate) fired (until
+            `set_weights`).
+        reason: Why it rolled back, why the phase holds, or why the clock is paused.
+        gate: The gate's figures, with a gate configured.
+        held_since: When the current phase's time ran out with the gate failing
+            (it holds since), or ``None``.
+        shadow: Shadow traffic counts, with shadow traffic configured.
+
+    .. versionchanged:: 0.2.0
+        ``gate``, ``held_since`` and ``shadow``.
     """
 
     phase: str | None
     target_weight: float
     rolled_back: bool = False
     reason: str | None = None
+    gate: GateStatus | None = None
+    held_since: datetime | None = None
+    shadow: ShadowStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -210,3 +210,30 @@ def test_bad_limits_and_budgets_name_the_field(make: Any, field: str) -> None:
     """Zero, negative or duplicate limits and budgets raise ConfigError naming them."""
     with pytest.raises(ConfigError, match=field):
         make()
+
+
+async def test_a_cancelled_call_gives_its_tokens_back() -> None:
+    """An asyncio call cancelled while waiting for its answer returns its reservation.
+
+    (A blocking `Client` call cannot be cancelled; its deadline ends an attempt with
+    no answer, the give-back tested above.)
+    """
+    from holysheep_client import AsyncClient
+
+    slow = FakeProvider(api_key=KEY, reply=COPY, latency=30.0)
+    hook = Waits()
+    async with AsyncClient(
+        limited(260), transports={"a": slow.async_transport()}, hooks=[hook]
+    ) as client:
+        task = asyncio.create_task(client.chat(messages=ASK, model="m", max_tokens=120))
+        while not slow.requests:
+            await asyncio.sleep(0.001)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        slow.latency = 0.0
+        # Two more 130-token calls fit in 260 only if the cancelled one gave its
+        # tokens back; otherwise the second cannot fit before its 1 s deadline.
+        for _ in range(2):
+            await client.chat(messages=ASK, model="m", max_tokens=120, timeout=1.0)
+    assert hook.waits == []

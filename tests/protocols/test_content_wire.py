@@ -343,17 +343,17 @@ def test_options_translate() -> None:
     s = spec(
         [{"role": "user", "content": "q"}],
         stop=["END"],
-        top_p=0.9,
+        top_p=0.97,  # with thinking, the Anthropic API takes 0.95 to 1
         user="tenant-42",
         reasoning="low",
     )
     a, o = anthropic(s), openai(s)
     assert (a["stop_sequences"], a["top_p"], a["metadata"], a["thinking"]) == (
-        ["END"], 0.9, {"user_id": "tenant-42"}, {"type": "enabled", "budget_tokens": 1024},
+        ["END"], 0.97, {"user_id": "tenant-42"}, {"type": "enabled", "budget_tokens": 1024},
     )  # fmt: skip
     assert (o["stop"], o["top_p"], o["user"], o["reasoning_effort"]) == (
         ["END"],
-        0.9,
+        0.97,
         "tenant-42",
         "low",
     )

@@ -35,6 +35,13 @@ def test_cap_survives_huge_retry_numbers() -> None:
     assert backoff_cap(0, initial=0.5, maximum=8.0) == 0.0
 
 
+@pytest.mark.parametrize("retry", [62, 100, 10_000])
+def test_cap_exponent_stops_growing_at_60(retry: int) -> None:
+    """Past retry 61 the exponent stays at 60, so a tiny initial caps at initial * 2**60."""
+    initial = 2.0**-70
+    assert backoff_cap(retry, initial=initial, maximum=8.0) == initial * 2.0**60
+
+
 def test_full_jitter_sequence_is_exact_for_a_seed() -> None:
     """A seeded RNG gives this exact full-jitter sequence."""
     rng = random.Random(42)
@@ -103,6 +110,9 @@ def test_no_jitter_waits_the_cap() -> None:
         pytest.param(
             {"retry-after": "Thursday, 01-Jan-26 12:00:05 GMT"}, 5.0, id="rfc850"
         ),
+        pytest.param(
+            {"retry-after": "Thu, 01 Jan 2026 12:00:10 -0000"}, 10.0, id="naive-is-gmt"
+        ),
         pytest.param({"retry-after": "-1"}, None, id="negative"),
         pytest.param({"retry-after": "nan"}, None, id="nan"),
         pytest.param({"retry-after": "later"}, None, id="garbage"),
@@ -124,7 +134,7 @@ def test_caller_errors_are_never_retried_even_if_the_server_insists(
 ) -> None:
     """400/401/403/404/422 are never retried, x-should-retry: true or not."""
     headers = httpx2.Headers({"x-should-retry": "true"})
-    assert not should_retry_status(status, headers, RETRY_ON | {status})
+    assert should_retry_status(status, headers, RETRY_ON | {status}) is False
 
 
 @pytest.mark.parametrize(
@@ -136,6 +146,8 @@ def test_caller_errors_are_never_retried_even_if_the_server_insists(
         pytest.param(501, "true", True, id="server-says-yes"),
         pytest.param(409, "TRUE", True, id="case-insensitive"),
         pytest.param(503, "maybe", True, id="unknown-hint-ignored"),
+        pytest.param(501, " True ", True, id="padded-mixed-case-yes"),
+        pytest.param(503, " FALSE", False, id="padded-upper-case-no"),
     ],
 )
 def test_x_should_retry_is_obeyed(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
+from unittest import mock
 
 import httpx2
 import pytest
@@ -18,9 +19,10 @@ from holysheep_client import (
     CircuitOpenError,
     RateLimitError,
 )
-from holysheep_client._resilience.breaker import CircuitBreaker
+from holysheep_client._observe.dispatch import as_dispatcher
+from holysheep_client._resilience.breaker import CircuitBreaker, CircuitBreakerTransport
 from holysheep_client._resilience.state import StackState
-from holysheep_client._transports.extensions import EXT_DEADLINE
+from holysheep_client._transports.extensions import EXT_DEADLINE, EXT_SENT
 from holysheep_client.testing import FakeClock
 
 
@@ -412,3 +414,211 @@ def test_sync_stack_trips_and_refuses() -> None:
     with pytest.raises(CircuitOpenError):
         send_sync(t)
     assert handler.calls == 2
+
+
+class RaisesUnsent:
+    """An inner transport that fails without sending: it leaves EXT_SENT as it is."""
+
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+    async def handle_async_request(self, req: httpx2.Request) -> httpx2.Response:
+        raise self.exc
+
+    def handle_request(self, req: httpx2.Request) -> httpx2.Response:
+        raise self.exc
+
+
+def opened(reset: float = 10.0) -> tuple[FakeClock, CircuitBreaker, Recorder]:
+    """A breaker of fail_max 1 that has just opened."""
+    clock = FakeClock()
+    hooks = Recorder()
+    breaker = CircuitBreaker(
+        "p",
+        make_config(breaker={"fail_max": 1, "reset_timeout": reset}).circuit_breaker,
+        clock=clock,
+        hooks=as_dispatcher([hooks]),
+    )
+    breaker.report_failure()
+    return clock, breaker, hooks
+
+
+def test_closed_admits_ordinary_calls_and_half_open_one_probe() -> None:
+    """Closed permits are not probes; after reset_timeout the one permit is the probe."""
+    clock, breaker, hooks = opened(reset=10.0)
+    clock.advance(10.0)
+    probe = breaker.admit()
+    assert probe.probe
+    assert hooks.breakers == [("closed", "open"), ("open", "half_open")]
+    with pytest.raises(CircuitOpenError):
+        breaker.admit()
+    probe(True)
+    assert breaker.state == "closed"
+    assert breaker.would_admit()
+    assert [breaker.admit().probe for _ in range(3)] == [False, False, False]
+
+
+def test_a_probe_failing_late_reopens_from_its_failure() -> None:
+    """The reset timer restarts when the probe fails, not when it was admitted."""
+    clock, breaker, _ = opened(reset=10.0)
+    clock.advance(10.0)
+    probe = breaker.admit()
+    clock.advance(5.0)
+    probe(False)
+    clock.advance(9.0)
+    assert breaker.state == "open"
+    assert not breaker.would_admit()
+    clock.advance(1.0)
+    assert breaker.state == "half_open"
+
+
+def test_a_call_that_raced_a_close_is_admitted_as_an_ordinary_call() -> None:
+    """A caller that saw half-open but finds the breaker closed under the lock is no probe."""
+    clock, breaker, _ = opened()
+    clock.advance(10.0)
+    probe = breaker.admit()
+    real = breaker._lock
+
+    class Racing:
+        """The lock, but the probe succeeds just before the second caller gets it."""
+
+        def __init__(self) -> None:
+            self.raced = False
+
+        def __enter__(self) -> bool:
+            if not self.raced:
+                self.raced = True
+                breaker._lock = real
+                probe(True)
+            return real.__enter__()
+
+        def __exit__(self, *exc: object) -> None:
+            real.__exit__(*exc)
+
+    breaker._lock = Racing()  # type: ignore[assignment]
+    permit = breaker.admit()
+    assert breaker.state == "closed"
+    assert permit.probe is False
+    permit(False)  # a permit of the closed breaker: its verdict counts
+    assert breaker.fail_counter == 1
+
+
+@pytest.mark.parametrize(
+    ("report", "state", "transitions"),
+    [
+        pytest.param("failure", "open", [("half_open", "open")], id="failure-reopens"),
+        pytest.param(
+            "success", "closed", [("half_open", "closed")], id="success-closes"
+        ),
+    ],
+)
+def test_reports_move_a_half_open_breaker_and_tell_the_hooks_at_once(
+    report: str, state: str, transitions: list[tuple[str, str]]
+) -> None:
+    """report_failure / report_success judge a half-open breaker and flush the hooks."""
+    clock, breaker, hooks = opened()
+    clock.advance(10.0)
+    breaker.admit()
+    getattr(breaker, f"report_{report}")()
+    assert breaker.state == state
+    assert hooks.breakers[2:] == transitions
+
+
+@pytest.mark.parametrize("report", ["failure", "success"])
+def test_reports_while_open_change_nothing(report: str) -> None:
+    """A report while open neither closes it nor restarts the reset timer."""
+    clock, breaker, hooks = opened(reset=10.0)
+    clock.advance(5.0)
+    getattr(breaker, f"report_{report}")()
+    assert breaker.state == "open"
+    clock.advance(5.0)
+    assert breaker.state == "half_open"
+    assert hooks.breakers == [("closed", "open")]
+
+
+def test_report_failure_tells_the_hooks_at_once() -> None:
+    """The transition a report causes reaches the hooks before report_failure returns."""
+    _, breaker, hooks = opened()
+    assert hooks.breakers == [("closed", "open")]
+
+
+def test_successes_while_closed_never_reach_pybreaker() -> None:
+    """The hot path: a success with no failure counted does not call pybreaker at all."""
+    breaker = CircuitBreaker("p", make_config().circuit_breaker, clock=FakeClock())
+    with mock.patch.object(breaker._cb, "call", wraps=breaker._cb.call) as call:
+        for _ in range(3):
+            breaker.admit()(True)
+        breaker.report_success()
+        assert call.call_count == 0
+        breaker.admit()(False)
+        breaker.admit()(True)
+        assert call.call_count == 2
+        breaker.admit()(True)
+        assert call.call_count == 2
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("sync", [False, True], ids=["async", "sync"])
+async def test_each_attempt_starts_unsent(sync: bool) -> None:
+    """An attempt refused before I/O is no verdict, even if an earlier attempt was sent."""
+    clock = FakeClock()
+    breaker = CircuitBreaker(
+        "p", make_config(breaker={"fail_max": 1}).circuit_breaker, clock=clock
+    )
+    t = CircuitBreakerTransport(RaisesUnsent(APITimeoutError("p")), breaker=breaker)
+    req = request(**{EXT_SENT: True})  # as a previous attempt left it
+    if sync:
+        with pytest.raises(APITimeoutError):
+            t.handle_request(req)
+    else:
+        with pytest.raises(APITimeoutError):
+            await t.handle_async_request(req)
+    assert req.extensions[EXT_SENT] is False
+    assert (breaker.state, breaker.fail_counter) == ("closed", 0)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("sync", [False, True], ids=["async", "sync"])
+async def test_a_sent_connection_error_is_a_failure(sync: bool) -> None:
+    """A connection error after the attempt was sent opens a breaker of fail_max 1."""
+    clock, state, _, cfg = setup(fail_max=1)
+
+    def handler(req: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("refused")
+
+    t = stack(cfg, handler, clock=clock, state=state, sync=sync)
+    if sync:
+        with pytest.raises(APIConnectionError):
+            send_sync(t)
+    else:
+        with pytest.raises(APIConnectionError):
+            await send(t)
+    assert state.providers["p"].breaker.state == "open"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [
+        pytest.param(200, "half_open", id="200-waits-for-its-body"),
+        pytest.param(299, "half_open", id="299-waits-for-its-body"),
+        pytest.param(300, "closed", id="300-is-judged-at-once"),
+    ],
+)
+async def test_only_2xx_answers_wait_for_their_body(status: int, state: str) -> None:
+    """A 2xx probe closed unread is no verdict; a 3xx is judged by its status at once."""
+    clock, state_, _, cfg = setup(fail_max=1, reset=1.0)
+
+    class Body(httpx2.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b"{}"
+
+    t = stack(
+        cfg, lambda r: httpx2.Response(status, stream=Body()), clock=clock, state=state_
+    )
+    breaker = state_.providers["p"].breaker
+    breaker.report_failure()
+    clock.advance(1.0)
+    response = await t.handle_async_request(request())
+    await response.aclose()
+    assert breaker.state == state

@@ -64,6 +64,73 @@ def test_a_long_gap_clears_everything() -> None:
     assert repr(budget) == "<RetryBudget ratio=1.0 min_retries=1 window=10.0>"
 
 
+def test_each_call_leaves_with_its_one_second_bucket() -> None:
+    """A call counts until 10 s after the start of its one-second bucket, then drops."""
+    clock = FakeClock()
+    budget = RetryBudget(0.2, 10, clock=clock)
+    for t in (0.0, 0.95, 1.0, 5.5):
+        clock.advance(t - clock.monotonic())
+        budget.record_call()
+    seen = []
+    for t in (9.99, 10.0, 10.99, 11.0, 14.99, 15.0):
+        clock.advance(t - clock.monotonic())
+        seen.append(budget.calls)
+    assert seen == [4, 2, 2, 1, 1, 0]
+
+
+def test_retries_leave_with_their_bucket_and_buckets_are_reused() -> None:
+    """Retries drop with their bucket, and a reused bucket starts from zero."""
+    clock = FakeClock()
+    budget = RetryBudget(0.0, 100, clock=clock)
+    assert budget.try_spend() and budget.try_spend()
+    clock.advance(1.0)
+    assert budget.try_spend()
+    clock.advance(9.0)  # t = 10: the first bucket is gone, the next one is 9 s old
+    assert budget.retries == 1
+    budget.record_call()
+    assert budget.try_spend()
+    clock.advance(1.0)  # t = 11
+    assert (budget.calls, budget.retries) == (1, 1)
+    clock.advance(9.0)  # t = 20
+    assert (budget.calls, budget.retries) == (0, 0)
+
+
+@pytest.mark.parametrize("read", ["calls", "retries", "can_spend"])
+def test_every_read_rotates_the_window_itself(read: str) -> None:
+    """calls, retries and can_spend each drop what left the window before answering."""
+    clock = FakeClock()
+    budget = RetryBudget(0.0, 1, clock=clock)
+    budget.record_call()
+    assert budget.try_spend()
+    clock.advance(10.0)
+    expected = {"calls": 0, "retries": 0, "can_spend": True}[read]
+    got = budget.can_spend() if read == "can_spend" else getattr(budget, read)
+    assert got == expected
+
+
+def test_a_clock_below_zero_rotates_like_any_other() -> None:
+    """Buckets are floor(t) seconds, so a negative monotonic reading works the same."""
+    clock = FakeClock(monotonic=-11.5)
+    budget = RetryBudget(0.2, 10, clock=clock)
+    budget.record_call()
+    clock.advance(9.0)
+    assert budget.calls == 1
+    clock.advance(1.0)
+    assert budget.calls == 0
+
+
+@pytest.mark.timeout(5)
+def test_a_gap_of_decades_costs_one_pass_over_the_buckets() -> None:
+    """After 10**12 idle seconds the window is cleared at once, not second by second."""
+    clock = FakeClock()
+    budget = RetryBudget(0.2, 10, clock=clock)
+    budget.record_call()
+    clock.advance(1e12)
+    assert budget.calls == 0
+    budget.record_call()
+    assert budget.calls == 1
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     ("ratio", "ceiling"),

@@ -14,10 +14,19 @@ import httpx2
 import pytest
 from resilience_helpers import Recorder, make_config, request, send, send_sync, stack
 
-from holysheep_client import APIConnectionError, APITimeoutError
+from holysheep_client import APIConnectionError, APITimeoutError, RetryConfig
 from holysheep_client._resilience.backoff import compute_backoff
-from holysheep_client._resilience.retry import no_backoff
-from holysheep_client._transports.extensions import EXT_ATTEMPT, EXT_CALL, EXT_DEADLINE
+from holysheep_client._resilience.budget import RetryBudget
+from holysheep_client._resilience.retry import RetryTransport, no_backoff
+from holysheep_client._resilience.state import StackState
+from holysheep_client._transports.extensions import (
+    EXT_ATTEMPT,
+    EXT_CALL,
+    EXT_DEADLINE,
+    EXT_FIRST_BY,
+    EXT_RETRY_AFTER,
+    EXT_SENT,
+)
 from holysheep_client.testing import FakeClock
 
 
@@ -376,3 +385,176 @@ def test_repr_shows_config_not_secrets() -> None:
     t = stack(make_config(), Counter(200))
     inner = t._ainner
     assert repr(inner) == "<RetryTransport provider='p' max_attempts=3 max_backoff=8.0>"
+
+
+class Raises:
+    """An inner transport that raises ``exc``, first marking the attempt sent or not."""
+
+    def __init__(self, exc: Exception, sent: bool | None) -> None:
+        self.exc = exc
+        self.sent = sent
+        self.calls = 0
+
+    def _raise(self, req: httpx2.Request) -> httpx2.Response:
+        self.calls += 1
+        if self.sent is not None:
+            req.extensions[EXT_SENT] = self.sent
+        raise self.exc
+
+    async def handle_async_request(self, req: httpx2.Request) -> httpx2.Response:
+        return self._raise(req)
+
+    def handle_request(self, req: httpx2.Request) -> httpx2.Response:
+        return self._raise(req)
+
+
+def bare_retry(inner: Any, clock: FakeClock, **retry: Any) -> RetryTransport:
+    """A RetryTransport alone over ``inner``: no breaker, a roomy budget."""
+    return RetryTransport(
+        inner,
+        provider="p",
+        config=RetryConfig(**retry),
+        budget=RetryBudget(0.2, 10, clock=clock),
+        clock=clock,
+        rng=random.Random(0),
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("sync", [False, True], ids=["async", "sync"])
+async def test_each_request_counts_one_call_in_the_budget(sync: bool) -> None:
+    """A request is recorded once in the client's budget, and each retry spends one."""
+    clock = FakeClock()
+    cfg = make_config()
+    state = StackState(cfg, clock=clock)
+    t = stack(cfg, Counter(503), clock=clock, state=state, sync=sync)
+    if sync:
+        send_sync(t)
+    else:
+        await send(t)
+    assert (state.budget.calls, state.budget.retries) == (1, 2)
+
+
+@pytest.mark.anyio
+async def test_a_spent_budget_gives_the_provider_up_without_sleeping() -> None:
+    """With no retry left in the budget, a 503 is returned after one attempt, unslept."""
+    clock = FakeClock()
+    handler = Counter(503)
+    cfg = make_config(retry={"budget_ratio": 0.0, "budget_min_retries": 0})
+    response = await send(stack(cfg, handler, clock=clock))
+    assert response.status_code == 503
+    assert handler.calls == 1
+    assert clock.sleeps == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("retry_after", "calls"),
+    [
+        pytest.param("5", 2, id="at-the-maximum-is-slept"),
+        pytest.param("5.5", 1, id="above-the-maximum-gives-up"),
+    ],
+)
+async def test_max_retry_after_is_the_longest_wait_still_slept(
+    retry_after: str, calls: int
+) -> None:
+    """A Retry-After equal to max_retry_after is slept; anything above gives up."""
+    clock = FakeClock()
+    handler = Counter(httpx2.Response(429, headers={"retry-after": retry_after}), 200)
+    t = stack(make_config(retry={"max_retry_after": 5}), handler, clock=clock)
+    await send(t)
+    assert handler.calls == calls
+    assert clock.sleeps == ([5.0] if calls == 2 else [])
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "bound", [EXT_DEADLINE, EXT_FIRST_BY], ids=["deadline", "first-by"]
+)
+@pytest.mark.parametrize(
+    ("wait", "calls"),
+    [
+        pytest.param("2.5", 2, id="ends-before-is-slept"),
+        pytest.param("3", 1, id="ends-at-gives-up"),
+    ],
+)
+async def test_a_wait_must_end_before_the_bound(
+    bound: str, wait: str, calls: int
+) -> None:
+    """A wait ending exactly at the call's deadline or a stream's first-token bound gives up."""
+    clock = FakeClock()
+    handler = Counter(httpx2.Response(503, headers={"retry-after": wait}), 200)
+    t = stack(make_config(), handler, clock=clock)
+    response = await t.handle_async_request(request(**{bound: clock.monotonic() + 3.0}))
+    await response.aclose()
+    assert handler.calls == calls
+    assert response.status_code == (200 if calls == 2 else 503)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("sync", [False, True], ids=["async", "sync"])
+@pytest.mark.parametrize("status", [400, 404, 503])
+async def test_every_error_answer_reports_its_retry_after(
+    status: int, sync: bool
+) -> None:
+    """Any answer from 400 up carries its parsed Retry-After in the response extensions."""
+    headers = {"retry-after": "2"}
+    t = stack(
+        make_config(retry={"max_attempts": 1}),
+        Counter(httpx2.Response(status, headers=headers, json={})),
+        sync=sync,
+    )
+    response = send_sync(t) if sync else await send(t)
+    assert response.status_code == status
+    assert response.extensions[EXT_RETRY_AFTER] == 2.0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("sync", [False, True], ids=["async", "sync"])
+@pytest.mark.parametrize(
+    ("exc", "sent", "calls"),
+    [
+        pytest.param(APIConnectionError("p"), None, 3, id="unmarked-counts-as-sent"),
+        pytest.param(APIConnectionError("p"), True, 3, id="sent"),
+        pytest.param(APIConnectionError("p"), False, 1, id="refused-before-any-io"),
+        pytest.param(RuntimeError("bug"), True, 1, id="not-a-provider-failure"),
+    ],
+)
+async def test_only_connection_errors_after_sending_are_retried(
+    exc: Exception, sent: bool | None, calls: int, sync: bool
+) -> None:
+    """Errors are retried only when ours and not refused before any I/O (unmarked means sent)."""
+    clock = FakeClock()
+    inner = Raises(exc, sent)
+    t = bare_retry(inner, clock)
+    if sync:
+        with pytest.raises(type(exc)):
+            t.handle_request(request())
+    else:
+        with pytest.raises(type(exc)):
+            await t.handle_async_request(request())
+    assert inner.calls == calls
+
+
+def test_sync_stack_numbers_its_attempts() -> None:
+    """The sync path numbers its attempts 1, 2, 3 and counts them on the call record."""
+
+    class Call:
+        attempts = 0
+
+    call = Call()
+    handler = Counter(500, 500, 200)
+    send_sync(stack(make_config(), handler, sync=True), request(**{EXT_CALL: call}))
+    assert handler.attempts == [1, 2, 3]
+    assert call.attempts == 3
+
+
+def test_sync_no_backoff_never_sleeps() -> None:
+    """Under no_backoff the sync path retries without a single sleep, not even of 0."""
+    clock = FakeClock()
+    handler = Counter(503)
+    t = stack(make_config(), handler, clock=clock, sync=True)
+    with no_backoff():
+        send_sync(t)
+    assert handler.calls == 3
+    assert clock.sleeps == []

@@ -16,7 +16,7 @@ from holysheep_client.testing import FakeServer, Fault
 
 CALLS = 2_000
 CONCURRENCY = 50
-TOTAL = 4.0
+TOTAL = 6.0
 
 
 @pytest.mark.anyio
@@ -38,7 +38,9 @@ async def test_chaos_all_calls_succeed_within_deadline(
         holysheep_weight=75,
         legacy_weight=25,
         retry=RetryConfig(max_attempts=3, initial_backoff=0.01, max_backoff=0.05),
-        timeout=TimeoutConfig(per_attempt=0.5, total=TOTAL),
+        timeout=TimeoutConfig(
+            per_attempt=1.0, total=TOTAL
+        ),  # spikes of 1.5 s exceed it
         circuit_breaker=BreakerConfig(fail_max=1000, reset_timeout=1),
         max_concurrent_requests=CONCURRENCY * 2,
     )
@@ -78,6 +80,6 @@ async def test_chaos_all_calls_succeed_within_deadline(
     assert upstream <= 1.5 * CALLS, upstream
     # r.attempts counts every attempt: each request the servers saw is in some
     # call's count. A loaded machine adds attempts the servers never saw (a connect
-    # past the 0.5 s per_attempt bound), so the count may be higher, never lower.
+    # past the 1 s per_attempt bound), so the count may be higher, never lower.
     assert upstream <= attempts <= 1.5 * CALLS, (attempts, upstream)
     assert servers["holysheep"].stats()["faults_applied"] > 0.25 * CALLS * 0.75

@@ -13,6 +13,7 @@ from fake_helpers import (
     ANTHROPIC,
     ANTHROPIC_TOOL,
     OPENAI_TOOL,
+    USER,
     completions,
     events,
     messages,
@@ -111,6 +112,26 @@ def test_anthropic_omits_thinking_the_request_did_not_enable() -> None:
     """Without thinking enabled in the request, a scripted thinking text is not sent."""
     body = messages(FakeProvider(script=FakeReply(thinking="hm", text="Done."))).json()
     assert [b["type"] for b in body["content"]] == ["text"]
+
+
+def test_anthropic_thinking_on_answers_begin_a_turn_with_a_signed_block() -> None:
+    """With thinking on and none scripted, a turn opens with a signed block, the
+    fake accepts it back in the tool loop, and the answer to the result has none."""
+    provider = FakeProvider(script=TOOL_REPLY)
+    first = messages(provider, tools=[ANTHROPIC_TOOL], **THINK).json()
+    thinking, _, call = first["content"]
+    assert thinking["type"] == "thinking" and thinking["thinking"]
+    assert thinking["signature"] == signature_of(thinking["thinking"])
+    result = {"type": "tool_result", "tool_use_id": call["id"], "content": "shipped"}
+    history = [
+        *USER,
+        {"role": "assistant", "content": first["content"]},
+        {"role": "user", "content": [result]},
+    ]
+    provider.script = FakeReply(text="It has shipped.")
+    r = messages(provider, tools=[ANTHROPIC_TOOL], messages=history, **THINK)
+    assert r.status_code == 200, r.text
+    assert [b["type"] for b in r.json()["content"]] == ["text"]
 
 
 def test_openai_answer_has_tool_calls_with_json_string_arguments() -> None:

@@ -27,6 +27,17 @@ LOOP = [
     {"role": "user", "content": [RESULT]},
 ]
 THINK = {"type": "enabled", "budget_tokens": 1024}
+SIGNED = {"type": "thinking", "thinking": "hm", "signature": signature_of("hm")}
+CALL_2 = {**CALL, "id": "toolu_2"}
+RESULT_2 = {**RESULT, "tool_use_id": "toolu_2"}
+# Two rounds of one tool loop: the model thinks once, at the start of the turn.
+TWO_ROUNDS = [
+    *USER,
+    {"role": "assistant", "content": [SIGNED, CALL]},
+    {"role": "user", "content": [RESULT]},
+    {"role": "assistant", "content": [CALL_2]},
+    {"role": "user", "content": [RESULT_2]},
+]
 
 
 def image(media_type: str = "image/png", data: str = PNG_B64) -> dict[str, Any]:
@@ -88,6 +99,7 @@ REFUSED = [
     ("thinking-temperature", {"max_tokens": 2000, "thinking": THINK, "temperature": 0.2}, "`temperature` may only be set to 1 when thinking is enabled"),
     ("thinking-forced-tool", {"max_tokens": 2000, "thinking": THINK, "tools": [ANTHROPIC_TOOL], "tool_choice": {"type": "any"}}, "Thinking may not be enabled when tool_choice forces tool use."),
     ("thinking-loop-without-thinking", {"max_tokens": 2000, "thinking": THINK, "tools": [ANTHROPIC_TOOL], "messages": LOOP}, "Expected `thinking` or `redacted_thinking`, but found `tool_use`"),
+    ("thinking-loop-opened-without-thinking", {"max_tokens": 2000, "thinking": THINK, "tools": [ANTHROPIC_TOOL], "messages": [*LOOP, {"role": "assistant", "content": [SIGNED, CALL_2]}, {"role": "user", "content": [RESULT_2]}]}, "messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`"),
     ("thinking-bad-signature", {"messages": [*USER, {"role": "assistant", "content": [{"type": "thinking", "thinking": "hm", "signature": "forged"}, {"type": "text", "text": "ok"}]}, *USER]}, "messages.1.content.0: Invalid `signature` in `thinking` block"),
     ("cache-five", {"system": cached(5)}, "A maximum of 4 blocks with cache_control may be provided. Found 5."),
     ("cache-type", {"system": [{"type": "text", "text": "s", "cache_control": {"type": "persistent"}}]}, "system.0.cache_control: Input tag 'persistent'"),
@@ -126,6 +138,8 @@ ACCEPTED = [
     ("choice-none", {"tools": [ANTHROPIC_TOOL], "tool_choice": {"type": "none"}}),
     ("thinking", {"max_tokens": 2000, "thinking": THINK, "temperature": 1}),
     ("thinking-loop", {"max_tokens": 2000, "thinking": THINK, "tools": [ANTHROPIC_TOOL], "messages": [*USER, {"role": "assistant", "content": [{"type": "thinking", "thinking": "hm", "signature": signature_of("hm")}, CALL]}, LOOP[2]]}),
+    ("thinking-loop-two-rounds", {"max_tokens": 2000, "thinking": THINK, "tools": [ANTHROPIC_TOOL], "messages": TWO_ROUNDS}),
+    ("thinking-new-turn", {"max_tokens": 2000, "thinking": THINK, "tools": [ANTHROPIC_TOOL], "messages": [*LOOP, {"role": "assistant", "content": "It shipped."}, *USER]}),
     ("adaptive", {"thinking": {"type": "adaptive"}, "output_config": {"effort": "low"}}),
     ("output-format", {"output_config": {"format": {"type": "json_schema", "schema": SCHEMA}}}),
     ("redacted", {"messages": [*USER, {"role": "assistant", "content": [{"type": "redacted_thinking", "data": "abc"}, {"type": "text", "text": "ok"}]}, *USER]}),

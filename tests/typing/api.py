@@ -85,3 +85,53 @@ _cfg = ClientConfig(
         )
     ]
 )
+
+
+def _migration_gate_use() -> None:
+    from holysheep_client import (
+        GateConfig,
+        GateDetails,
+        GateStatus,
+        MigrationConfig,
+        MigrationPhase,
+        ShadowConfig,
+        ShadowDetails,
+        ShadowStatus,
+    )
+
+    def agree(source: ChatResponse, target: ChatResponse) -> float:
+        return 1.0 if source.text == target.text else 0.0
+
+    m = MigrationConfig(
+        source="legacy",
+        target="holysheep",
+        phases=[MigrationPhase(name="dark", duration="24h", weight=0)],
+        gate=GateConfig(
+            max_error_rate=0.02, max_latency_p95=2.0, min_agreement=0.95,
+            max_cost_ratio=None, min_samples=200, window=3600.0, on_fail="hold",
+        ),
+        shadow=ShadowConfig(sample=0.05, comparator=agree, max_in_flight=8),
+    )  # fmt: skip
+    del m
+    status = Health(ready=True, providers={}).migration
+    if status is not None:
+        gate: GateStatus | None = status.gate
+        shadow: ShadowStatus | None = status.shadow
+        if gate is not None:
+            _g: tuple[bool, list[str], int, float | None] = (
+                gate.passing, gate.failing, gate.samples, gate.agreement
+            )  # fmt: skip
+        if shadow is not None:
+            _s: tuple[int, int, int, float] = (
+                shadow.sent, shadow.skipped, shadow.failed, shadow.cost_usd
+            )  # fmt: skip
+        del gate, shadow, status
+
+    class Watch:
+        def on_gate(self, details: GateDetails) -> None:
+            _f: list[str] = details.status.failing if details.status else []
+
+        def on_shadow(self, details: ShadowDetails) -> None:
+            _a: float | None = details.agreement
+
+    del Watch

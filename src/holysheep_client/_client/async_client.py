@@ -16,9 +16,10 @@ from .._content.blocks import Tool
 from .._models import ChatResponse
 from .._observe.hooks import ClientHook
 from .._protocols import ChatRequestSpec
-from .._resilience.stack import build_transport_stack
+from .._resilience.stack import build_shadow_stack, build_transport_stack
 from .._types import AsyncTransport, Clock
 from ..errors import NotFoundError
+from .async_background import AsyncBackground
 from .async_race import read_body_async, send_async
 from .async_stream import AsyncChatStream
 from .base import BaseClient, Flavor
@@ -79,12 +80,26 @@ class AsyncClient(BaseClient[AsyncTransport]):
             flavor=flavor,
             telemetry=telemetry,
         )
+        self._background: AsyncBackground | None = None
+        if self._driver is not None:
+            self._background = AsyncBackground(self._driver, self._shadow_stack)
+            self._driver.launcher = self._background
+            self._driver.load_blocking()
 
     def _stack(self, name: str, inner: AsyncTransport | None) -> AsyncTransport:
         return build_transport_stack(
             self._config, name, state=self._state, sync=False, flavor=self._flavor,
             clock=self._clock, rng=self._rng, hooks=self._hooks, inner=inner,
         )  # fmt: skip
+
+    def _shadow_stack_of(
+        self, name: str, inner: AsyncTransport | None
+    ) -> AsyncTransport:
+        stack: AsyncTransport = build_shadow_stack(
+            self._config, name, state=self._state, sync=False, flavor=self._flavor,
+            clock=self._clock, inner=inner,
+        )  # fmt: skip
+        return stack
 
     async def __aenter__(self) -> Self:
         return self
@@ -103,6 +118,12 @@ class AsyncClient(BaseClient[AsyncTransport]):
         """
         if not self._closed and not self._view:
             self._closed = True
+            if self._driver is not None:
+                self._driver.closed = True
+            if self._background is not None:
+                await self._background.aclose()
+            if self._shadow_stack is not None:
+                await self._shadow_stack.aclose()
             for stack in self._stacks.values():
                 await stack.aclose()
 
@@ -268,7 +289,7 @@ class AsyncClient(BaseClient[AsyncTransport]):
 
         .. versionadded:: 0.2.0
         """
-        name, spec, request = self._count_plan(messages, model, tools, provider)
+        name, spec, request = self._hops.count_plan(messages, model, tools, provider)
         if request is None:
             return self._hops.counted(name, spec, None, b"")
         response = await self._stacks[name].handle_async_request(request)

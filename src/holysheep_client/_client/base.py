@@ -19,7 +19,6 @@ from .._config import ClientConfig, TimeoutConfig
 from .._models import ChatResponse, Health
 from .._observe.dispatch import HookDispatcher
 from .._observe.hooks import ClientHook
-from .._observe.log import logger
 from .._protocols import ChatRequestSpec, WireProtocol, protocol_for
 from .._resilience.state import StackState
 from .._routing.failover import FailoverPlan, FailoverPolicy
@@ -32,12 +31,12 @@ from ..errors import (
 from .budgets import BudgetLedger
 from .call import Call, CallRecord, Counters, abandoned, details, health_of
 from .hops import Hops
+from .migration import MigrationDriver
 from .options import CallOptions, call_options
 from .scrub import Scrubber
-from .spec import build_spec
 
 if TYPE_CHECKING:
-    import httpx2
+    pass
 
 __all__ = ["BaseClient", "Flavor"]
 
@@ -102,6 +101,7 @@ class BaseClient(Generic[S]):
             migration=config.migration,
             clock=clock,
             rng=self._rng,
+            shared=config.shared_state is not None,
         )
         if flavor == "httpx":
             import httpx
@@ -132,9 +132,23 @@ class BaseClient(Generic[S]):
         self._closed = False
         self._view = False
         self._defaults = CallOptions()
+        self._driver: MigrationDriver | None = None
+        self._shadow_stack: S | None = None
+        if config.migration is not None:  # its work beside the calls
+            self._driver = MigrationDriver(
+                config, router=self._router, protocols=self._protocols,
+                prices=self._hops.prices, scrubber=self._scrubber, clock=clock,
+                hooks=self._hooks, request_cls=self._request_cls, state=self._state,
+            )  # fmt: skip
+            if (target := self._driver.shadow_target) is not None:
+                self._shadow_stack = self._shadow_stack_of(target, inners.get(target))
 
     def _stack(self, name: str, inner: S | None) -> S:
         """One provider's transport stack on the client's state (sync or async)."""
+        raise NotImplementedError
+
+    def _shadow_stack_of(self, name: str, inner: S | None) -> S:
+        """The stack shadow calls to ``name`` go through (one attempt, no bulkhead)."""
         raise NotImplementedError
 
     @property
@@ -164,20 +178,27 @@ class BaseClient(Generic[S]):
         Raises:
             CapabilityError: No provider can take the call (nothing is sent).
         """
+        if self._driver is not None:
+            self._driver.begin()
         needs = spec.needs
+        refused = {n: r for n, w in self._protocols.items() if (r := w.refusal(spec))}
         eligible: set[str] | None = None
-        if needs:
+        if needs or refused:
             eligible = {
-                n for n, p in self._providers.items() if needs <= p.capabilities
+                n
+                for n, p in self._providers.items()
+                if needs <= p.capabilities and n not in refused
             }
         if options.providers is not None:
             eligible = set(options.providers) & (
                 eligible if eligible is not None else set(options.providers)
             )
         if eligible is not None and not eligible:
-            missing = ", ".join(sorted(needs)) or "nothing"
+            why = [f"it needs {', '.join(sorted(needs))}"] if needs else []
+            why += sorted(set(refused.values()))
             raise CapabilityError(
-                f"no candidate provider can take this call: it needs {missing}"
+                "no candidate provider can take this call: "
+                + ("; ".join(why) or "providers= names none that can")
             )
         self._ledger.check(options.tags)
         plan = self._router.plan(route_key, eligible=eligible)
@@ -265,22 +286,12 @@ class BaseClient(Generic[S]):
         elif response is not None:
             self._ledger.spend(call.options.tags, response.cost_usd)
         if not abandoned(error):
-            self._target_outcome(call, response, latency)
+            if self._driver is not None:
+                self._driver.finish(call, response, latency)
             if self._hooks.hooks:
                 kind = self._protocols[response.provider].name if response else None
                 self._hooks.request(details(call, response, error, latency, ttft, kind))
         call.scope.finish(error, response)
-
-    def _target_outcome(
-        self, call: Call, response: ChatResponse | None, latency: float
-    ) -> None:
-        primary = call.plan[0] if call.plan else None
-        if primary is None or not self._router.is_migration_target(primary):
-            return
-        ok = response is not None and response.provider == primary
-        reason = self._router.record_target_outcome(ok, latency if ok else None)
-        if reason is not None:
-            logger.warning("migration rolled back: %s", reason)
 
     # -- requests ------------------------------------------------------------------
 
@@ -296,6 +307,8 @@ class BaseClient(Generic[S]):
         Returns:
             ``ready`` is true while at least one provider's breaker is not open.
         """
+        if self._driver is not None:
+            self._driver.tick(sync=False)
         return health_of(
             self._state,
             self._router,
@@ -340,21 +353,6 @@ class BaseClient(Generic[S]):
         )  # fmt: skip
         view._view = True
         return view
-
-    def _count_plan(
-        self,
-        messages: Sequence[Any],
-        model: str,
-        tools: Sequence[Any] | None,
-        provider: str | None,
-    ) -> tuple[str, ChatRequestSpec, httpx2.Request | None]:
-        """The provider, request spec and token-count request of `count_tokens`."""
-        spec = build_spec(
-            messages, model=model, max_tokens=1, temperature=None, stream=False,
-            extra=None, tools=tools,
-        )  # fmt: skip
-        name = self._hops.models_provider(provider)
-        return name, spec, self._hops.count_request(name, spec)
 
     def set_weights(self, weights: Mapping[str, float]) -> None:
         """

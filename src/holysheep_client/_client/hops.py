@@ -9,11 +9,12 @@ then its answer parsed, checked against ``response_format``, priced and counted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .._config import ClientConfig, ProviderConfig
+from .._content.blocks import Block, ToolUseBlock
 from .._content.schemas import OutputFormat
 from .._cost import PriceTable
 from .._models import ChatResponse
@@ -38,12 +39,13 @@ from .._types import Clock
 from ..errors import APIError, ContextLengthError, OutputValidationError
 from .call import Call, CallRecord, Counters
 from .scrub import Scrubber
+from .spec import build_spec
 from .tokens import CONTEXT_WINDOWS, context_window, estimate_input_tokens
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["Hops"]
+__all__ = ["Hops", "calls_tools"]
 
 
 class Hops:
@@ -175,6 +177,27 @@ class Hops:
         """
         return self._plain(name, "GET", path, None)
 
+    def count_plan(
+        self,
+        messages: Sequence[Any],
+        model: str,
+        tools: Sequence[Any] | None,
+        provider: str | None,
+    ) -> tuple[str, ChatRequestSpec, httpx2.Request | None]:
+        """
+        The provider, request spec and token-count request of ``count_tokens``.
+
+        Raises:
+            BadRequestError: The messages, model or tools are invalid.
+            ConfigError: No provider has that name.
+        """
+        spec = build_spec(
+            messages, model=model, max_tokens=1, temperature=None, stream=False,
+            extra=None, tools=tools,
+        )  # fmt: skip
+        name = self.models_provider(provider)
+        return name, spec, self.count_request(name, spec)
+
     def count_request(self, name: str, spec: ChatRequestSpec) -> httpx2.Request | None:
         """
         The provider's token-count request for ``spec`` (its model id), or
@@ -285,11 +308,18 @@ class Hops:
             reservation.settle(parsed.usage.input_tokens + parsed.usage.output_tokens)
         if stream is not None:
             stream.settle(True)
-        value = None if output is None else self.checked(name, output, parsed.text)
+        value = None
+        if output is not None and not calls_tools(parsed.content):
+            value = self.checked(name, output, parsed.text)
         return self.response(call, name, sent_model, parsed, value)
 
     def checked(self, name: str, output: OutputFormat, text: str) -> Any:
-        """The answer parsed against ``output``, or `OutputValidationError`."""
+        """
+        The answer parsed against ``output``, or `OutputValidationError`.
+
+        An answer calling the caller's tools is a turn of the tool loop, not the
+        final answer: it is not checked (see `calls_tools`).
+        """
         try:
             return output.parse(text)
         except ValueError as exc:
@@ -346,3 +376,11 @@ def _with_model(spec: ChatRequestSpec, model: str) -> ChatRequestSpec:
 def _request_id(response: httpx2.Response) -> str | None:
     h = response.headers
     return h.get("request-id") or h.get("x-request-id")
+
+
+def calls_tools(content: tuple[Block, ...]) -> bool:
+    """
+    Whether an answer calls the caller's tools: then it is a turn of the tool loop,
+    and ``response_format`` applies to the answer that ends the loop.
+    """
+    return any(isinstance(b, ToolUseBlock) for b in content)

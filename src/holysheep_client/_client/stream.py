@@ -25,6 +25,7 @@ from .._resilience.tokens import TokenReservation
 from .._transports.extensions import EXT_FIRST_BY, EXT_TOKEN_RESERVATION
 from .._transports.observed import ObservedStream, observed
 from ..errors import APIConnectionError, StreamInterruptedError
+from .hops import calls_tools
 from .resume import PrefixFilter, ResumePlan, SkipFilter, resume_messages
 
 if TYPE_CHECKING:
@@ -336,7 +337,7 @@ class StreamMachine:
         output = self.call.spec.output
         value = (
             None
-            if output is None
+            if output is None or calls_tools(content)
             else client._hops.checked(last.provider, output, text)
         )
         latency = client._clock.monotonic() - self.call.started

@@ -19,13 +19,14 @@ from .._content.blocks import Tool
 from .._models import ChatResponse
 from .._observe.hooks import ClientHook
 from .._protocols import ChatRequestSpec
-from .._resilience.stack import build_transport_stack
+from .._resilience.stack import build_shadow_stack, build_transport_stack
 from .._transports.deadline import Abort
 from .._types import Clock, SyncTransport
 from ..errors import NotFoundError
 from .base import BaseClient, Flavor
 from .call import Call
 from .spec import ReasoningArg, ResponseFormatArg, ToolChoiceArg, build_spec
+from .sync_background import SyncBackground
 from .sync_race import Workers, read_body_sync, send_sync
 from .sync_stream import ChatStream
 
@@ -76,13 +77,28 @@ class Client(BaseClient[SyncTransport]):
             telemetry=telemetry,
         )
         hedges = config.hedging.max_hedges if config.hedging else 1
-        self._workers = Workers((config.max_concurrent_requests or 32) * (1 + hedges))
+        # Shadow calls (at most max_in_flight) and one round trip to the shared
+        # state get threads of their own: they never take one the races need.
+        width = (config.max_concurrent_requests or 32) * (1 + hedges)
+        self._workers = Workers(width + _background_width(config))
+        if self._driver is not None:
+            self._driver.launcher = SyncBackground(
+                self._driver, self._shadow_stack, self._workers
+            )
+            self._driver.load_blocking()
 
     def _stack(self, name: str, inner: SyncTransport | None) -> SyncTransport:
         return build_transport_stack(
             self._config, name, state=self._state, sync=True, flavor=self._flavor,
             clock=self._clock, rng=self._rng, hooks=self._hooks, inner=inner,
         )  # fmt: skip
+
+    def _shadow_stack_of(self, name: str, inner: SyncTransport | None) -> SyncTransport:
+        stack: SyncTransport = build_shadow_stack(
+            self._config, name, state=self._state, sync=True, flavor=self._flavor,
+            clock=self._clock, inner=inner,
+        )  # fmt: skip
+        return stack
 
     def __enter__(self) -> Self:
         return self
@@ -101,7 +117,11 @@ class Client(BaseClient[SyncTransport]):
         """
         if not self._closed and not self._view:
             self._closed = True
+            if self._driver is not None:
+                self._driver.closed = True
             self._workers.shutdown()
+            if self._shadow_stack is not None:
+                self._shadow_stack.close()
             for stack in self._stacks.values():
                 stack.close()
 
@@ -213,7 +233,7 @@ class Client(BaseClient[SyncTransport]):
 
         .. versionadded:: 0.2.0
         """
-        name, spec, request = self._count_plan(messages, model, tools, provider)
+        name, spec, request = self._hops.count_plan(messages, model, tools, provider)
         if request is None:
             return self._hops.counted(name, spec, None, b"")
         response = self._stacks[name].handle_request(request)
@@ -258,3 +278,10 @@ class Client(BaseClient[SyncTransport]):
             transport=SharedSyncTransport(self._stacks[provider]),  # type: ignore[arg-type]
             timeout=None,
         )
+
+
+def _background_width(config: ClientConfig) -> int:
+    m = config.migration
+    if m is None:
+        return 0
+    return (m.shadow.max_in_flight if m.shadow is not None else 0) + 1

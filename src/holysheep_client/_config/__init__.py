@@ -19,12 +19,20 @@ from .resilience import (
     SharedStateConfig,
     TimeoutConfig,
 )
-from .routing import HedgingConfig, MigrationConfig, MigrationPhase, RollbackConfig
+from .routing import (
+    GateConfig,
+    HedgingConfig,
+    MigrationConfig,
+    MigrationPhase,
+    RollbackConfig,
+    ShadowConfig,
+)
 
 __all__ = [
     "BreakerConfig",
     "BudgetConfig",
     "ClientConfig",
+    "GateConfig",
     "HedgingConfig",
     "MigrationConfig",
     "MigrationPhase",
@@ -34,6 +42,7 @@ __all__ = [
     "RateLimitConfig",
     "RetryConfig",
     "RollbackConfig",
+    "ShadowConfig",
     "SharedStateConfig",
     "TimeoutConfig",
 ]

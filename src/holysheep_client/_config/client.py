@@ -143,8 +143,15 @@ class ClientConfig(ConfigModel):
 
         Raises:
             ConfigError: A provider carries a literal ``api_key`` (only ``api_key_env``
-                can be written out).
+                can be written out), or the shadow comparator is a callable.
         """
+        shadow = self.migration.shadow if self.migration is not None else None
+        if shadow is not None and callable(shadow.comparator):
+            raise ConfigError(
+                "migration.shadow.comparator",
+                "a callable is never written out; name a comparator (exact,"
+                " normalized_text, json_fields) in the file",
+            )
         for i, p in enumerate(self.providers):
             if p.api_key is not None:
                 raise ConfigError(

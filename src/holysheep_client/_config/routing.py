@@ -4,8 +4,9 @@ Migration phases, rollback and hedging settings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -13,7 +14,26 @@ from .._utils import parse_duration
 from ..errors import ConfigError
 from .base import ConfigModel, Duration
 
-__all__ = ["HedgingConfig", "MigrationConfig", "MigrationPhase", "RollbackConfig"]
+__all__ = [
+    "COMPARATORS",
+    "Comparator",
+    "GateConfig",
+    "HedgingConfig",
+    "MigrationConfig",
+    "MigrationPhase",
+    "RollbackConfig",
+    "ShadowConfig",
+]
+
+#: The comparators known by name.
+COMPARATORS = ("exact", "normalized_text", "json_fields")
+
+Comparator = (
+    Literal["exact", "normalized_text", "json_fields"] | Callable[[Any, Any], float]
+)
+"""A comparator's name, or a callable ``(source, target) -> float`` in [0, 1]."""
+
+_THRESHOLDS = ("max_error_rate", "max_latency_p95", "min_agreement", "max_cost_ratio")
 
 
 class MigrationPhase(ConfigModel):
@@ -48,6 +68,97 @@ class RollbackConfig(ConfigModel):
     max_latency_p95: Duration | None = None
 
 
+class GateConfig(ConfigModel):
+    """
+    The bar a migration's target must pass before a phase ends on the clock.
+
+    The gate judges a sliding window of the target's outcomes: the calls whose
+    primary draw was the target, and the shadow calls. Set at least one threshold;
+    a threshold left at ``None`` is not judged.
+
+    Attributes:
+        max_error_rate: The highest share of target outcomes that may be failures.
+        max_latency_p95: The highest p95 latency of the target's answers, in seconds.
+        min_agreement: The lowest mean agreement of the target's shadow answers with
+            the source's (needs ``MigrationConfig.shadow``).
+        max_cost_ratio: The highest cost per call of the target over the source's.
+        min_samples: Target outcomes the window must hold before the gate can pass.
+        window: The sliding window, in seconds.
+        on_fail: At the end of a phase the gate fails: ``"hold"`` the phase (judge
+            again until it passes) or ``"rollback"`` the target to weight 0.
+
+    .. versionadded:: 0.2.0
+    """
+
+    max_error_rate: float | None = Field(None, ge=0, le=1)
+    max_latency_p95: Duration | None = Field(None, gt=0)
+    min_agreement: float | None = Field(None, ge=0, le=1)
+    max_cost_ratio: float | None = Field(None, gt=0)
+    min_samples: int = Field(200, ge=1)
+    window: Duration = Field(3600.0, gt=0)
+    on_fail: Literal["hold", "rollback"] = "hold"
+
+    @model_validator(mode="after")
+    def _some_threshold(self) -> Self:
+        if all(getattr(self, name) is None for name in _THRESHOLDS):
+            raise ConfigError(
+                "max_error_rate",
+                "no threshold is set; set at least one of " + ", ".join(_THRESHOLDS),
+            )
+        return self
+
+    @property
+    def thresholds(self) -> tuple[str, ...]:
+        """
+        The names of the thresholds this gate judges, in field order.
+        """
+        return tuple(n for n in _THRESHOLDS if getattr(self, n) is not None)
+
+
+class ShadowConfig(ConfigModel):
+    """
+    Shadow traffic: a sampled share of the source's calls, sent again to the target.
+
+    The caller never waits for a shadow call nor sees its error; its answer is
+    compared with the source's and the score feeds the gate's agreement.
+
+    Attributes:
+        sample: The share of the calls the source serves that are shadowed, 0 to 1.
+        comparator: ``"exact"``, ``"normalized_text"``, ``"json_fields"``, or a
+            callable ``(source: ChatResponse, target: ChatResponse) -> float`` in
+            [0, 1] (a callable cannot be written out to YAML).
+        max_in_flight: Shadow calls at most at once; over that, samples are skipped.
+            It is also the shadow pool's connection count: keep it at 32 or below
+            on `AsyncClient`, whose event loop the shadow calls share (see
+            ``docs/performance.md``).
+
+    .. versionadded:: 0.2.0
+    """
+
+    sample: float = Field(0.05, ge=0, le=1)
+    comparator: Comparator = "normalized_text"
+    max_in_flight: int = Field(8, ge=1, le=10_000)
+
+    @field_validator("comparator", mode="before")
+    @classmethod
+    def _comparator(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            if v not in COMPARATORS:
+                raise ValueError(
+                    "unknown comparator; expected one of "
+                    + ", ".join(COMPARATORS)
+                    + " or a callable"
+                )
+            return v
+        if not callable(v):
+            raise ValueError(
+                "expected a comparator name ("
+                + ", ".join(COMPARATORS)
+                + ") or a callable (source, target) -> float"
+            )
+        return v
+
+
 class MigrationConfig(ConfigModel):
     """
     A timed move of traffic from ``source`` to ``target``, with automatic rollback.
@@ -56,8 +167,14 @@ class MigrationConfig(ConfigModel):
         source: The provider traffic moves away from; it gets ``100 - target weight``.
         target: The provider traffic moves to.
         started_at: When the first phase begins (timezone-aware); ``None``: not started.
-        phases: The steps, in order.
+        phases: The steps, in order (a phase of weight 0 is a dark launch: the
+            target sees shadow traffic only).
         rollback: The rollback rule, or ``None`` for none.
+        gate: The bar the target must pass before a phase ends, or ``None``.
+        shadow: Shadow traffic to the target, or ``None`` for none.
+
+    .. versionchanged:: 0.2.0
+        ``gate`` and ``shadow``.
     """
 
     source: str
@@ -65,6 +182,8 @@ class MigrationConfig(ConfigModel):
     started_at: datetime | None = None
     phases: tuple[MigrationPhase, ...] = Field(min_length=1)
     rollback: RollbackConfig | None = RollbackConfig()
+    gate: GateConfig | None = None
+    shadow: ShadowConfig | None = None
 
     @field_validator("started_at")
     @classmethod
@@ -82,6 +201,15 @@ class MigrationConfig(ConfigModel):
                 raise ConfigError(
                     f"phases.{i}.duration", "only the last phase may be open-ended (0)"
                 )
+        if (
+            self.gate is not None
+            and self.gate.min_agreement is not None
+            and self.shadow is None
+        ):
+            raise ConfigError(
+                "gate.min_agreement",
+                "needs shadow traffic (shadow) to compare the target's answers with",
+            )
         return self
 
 

@@ -14,7 +14,15 @@ from .provider import ProviderConfig, looks_like_key
 __all__ = ["SEED_KEYS", "did_you_mean", "seed_field", "seed_to_ours"]
 
 #: The seed shape's own top-level keys.
-SEED_KEYS = frozenset({"api_configs", "migration_schedule", "migration_started_at"})
+SEED_KEYS = frozenset(
+    {
+        "api_configs",
+        "migration_schedule",
+        "migration_started_at",
+        "migration_gate",
+        "migration_shadow",
+    }
+)
 _ENTRY_KEYS = frozenset(ProviderConfig.model_fields) - {"name"} | {"api_key_ref"}
 _STEP_KEYS = frozenset({"phase", "duration"})
 
@@ -159,6 +167,9 @@ def _migration(
     }
     if data.get("migration_started_at") is not None:
         migration["started_at"] = data["migration_started_at"]
+    for key in ("gate", "shadow"):
+        if data.get(f"migration_{key}") is not None:
+            migration[key] = data[f"migration_{key}"]
     return migration
 
 
@@ -190,6 +201,8 @@ def seed_field(field: str, seed: Mapping[str, Any]) -> str:
     if parts[0] == "migration" and "migration" in seed:
         if parts[1:2] == ["started_at"]:
             return "migration_started_at"
+        if parts[1:2] in (["gate"], ["shadow"]):
+            return ".".join([f"migration_{parts[1]}", *parts[2:]])
         if parts[1:2] == ["phases"] and len(parts) >= 4:
             target = seed["migration"]["target"]
             leaf = _PHASE_FIELDS.get(parts[3], f"{target}_weight")

@@ -4,6 +4,7 @@ Tools and tool choice, from our `Tool` or either protocol's dict, checked once.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,13 +35,14 @@ def wire_id(tool_use_id: str) -> str:
     A tool-call id in the characters the Anthropic API accepts (``[a-zA-Z0-9_-]``).
 
     The same mapping is applied to a call and to its result, so they stay paired;
-    ids that are already safe (both protocols' own) are kept as they are.
+    ids that are already safe (both protocols' own) are kept as they are. An unsafe
+    id gets its other characters replaced and a digest of the original appended, so
+    two ids that differ only there (``call.1``, ``call:1``) stay two ids.
     """
-    return (
-        tool_use_id
-        if not _ID_UNSAFE.search(tool_use_id)
-        else _ID_UNSAFE.sub("_", tool_use_id)
-    )
+    if not _ID_UNSAFE.search(tool_use_id):
+        return tool_use_id
+    digest = hashlib.sha256(tool_use_id.encode()).hexdigest()[:12]
+    return f"{_ID_UNSAFE.sub('_', tool_use_id)}_{digest}"
 
 
 def _schema(value: object, where: str) -> Mapping[str, Any]:

@@ -7,14 +7,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
+
+from .._models import GateStatus
 
 __all__ = [
     "AttemptDetails",
     "BreakerTransition",
+    "GateDetails",
     "RateLimitWaitDetails",
     "RequestDetails",
     "RetryDetails",
     "RouteDecision",
+    "ShadowDetails",
 ]
 
 
@@ -126,3 +131,54 @@ class RequestDetails:
     cache_creation_input_tokens: int = 0
     provider_kind: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class GateDetails:
+    """
+    The migration gate's figures, when judged (at most once a second) and whenever
+    the migration holds, rolls back or advances.
+
+    Attributes:
+        target: The migration's target.
+        phase: The phase in force (for ``"advanced"``, the new one).
+        decision: ``"observe"`` (figures only), ``"held"``, ``"rolled_back"`` or
+            ``"advanced"``.
+        status: The gate's figures and failing thresholds (``None`` without a gate:
+            a rollback by the rollback rule, seen from the shared state).
+        reason: Why it held or rolled back (the failing figures), or ``None``.
+
+    .. versionadded:: 0.2.0
+    """
+
+    target: str
+    phase: str | None
+    decision: Literal["observe", "held", "rolled_back", "advanced"]
+    status: GateStatus | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowDetails:
+    """
+    One shadow call ended, or a sampled call was not shadowed.
+
+    Attributes:
+        provider: The migration's target.
+        outcome: ``"answered"``, ``"failed"`` (a target failure) or ``"skipped"``
+            (``max_in_flight`` reached, or refused by the target's breaker or rate
+            limit before sending).
+        latency: Seconds from sending to the whole answer, when answered.
+        cost_usd: The shadow answer's cost (never in a caller's or a provider's).
+        agreement: The comparator's score in [0, 1], when answered.
+        error: The class name of the error, when failed.
+
+    .. versionadded:: 0.2.0
+    """
+
+    provider: str
+    outcome: Literal["answered", "failed", "skipped"]
+    latency: float | None = None
+    cost_usd: float | None = None
+    agreement: float | None = None
+    error: str | None = None

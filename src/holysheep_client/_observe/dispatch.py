@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 from .details import (
     AttemptDetails,
     BreakerTransition,
+    GateDetails,
     RateLimitWaitDetails,
     RequestDetails,
     RetryDetails,
     RouteDecision,
+    ShadowDetails,
 )
 from .hooks import CallScope, ClientHook
 from .log import logger
@@ -191,6 +193,32 @@ class HookDispatcher:
     def request(self, d: RequestDetails) -> None:
         if self.hooks:
             self._emit("on_request", d)
+
+    def gate(self, d: GateDetails) -> None:
+        if d.decision == "held":
+            logger.warning(
+                "migration to %s: phase %s holds, the gate fails: %s",
+                d.target,
+                d.phase,
+                d.reason,
+            )
+        elif d.decision == "rolled_back":
+            logger.warning(
+                "migration to %s rolled back in phase %s: %s",
+                d.target,
+                d.phase,
+                d.reason,
+            )
+        elif d.decision == "advanced":
+            logger.info("migration to %s: phase %s begins", d.target, d.phase)
+        if self.hooks:
+            self._emit("on_gate", d)
+
+    def shadow(self, d: ShadowDetails) -> None:
+        if d.outcome == "failed":
+            logger.debug("shadow call to %s failed (%s)", d.provider, d.error)
+        if self.hooks:
+            self._emit("on_shadow", d)
 
     def __repr__(self) -> str:
         return f"<HookDispatcher hooks={len(self.hooks)}>"

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Protocol
 from .details import (
     AttemptDetails,
     BreakerTransition,
+    GateDetails,
     RateLimitWaitDetails,
     RequestDetails,
     RetryDetails,
     RouteDecision,
+    ShadowDetails,
 )
 
 if TYPE_CHECKING:
@@ -69,6 +71,20 @@ class ClientHook(Protocol):
     def on_request(self, details: RequestDetails) -> None:
         """A call finished."""
 
+    def on_gate(self, details: GateDetails) -> None:
+        """
+        The migration gate was judged, or the migration held, rolled back or advanced.
+
+        .. versionadded:: 0.2.0
+        """
+
+    def on_shadow(self, details: ShadowDetails) -> None:
+        """
+        A shadow call ended, or a sampled call was skipped.
+
+        .. versionadded:: 0.2.0
+        """
+
 
 class BaseHook:
     """
@@ -92,3 +108,9 @@ class BaseHook:
 
     def on_request(self, details: RequestDetails) -> None:
         """A call finished."""
+
+    def on_gate(self, details: GateDetails) -> None:
+        """The migration gate was judged, or the migration held, rolled back or advanced."""
+
+    def on_shadow(self, details: ShadowDetails) -> None:
+        """A shadow call ended, or a sampled call was skipped."""

@@ -129,6 +129,10 @@ class WireProtocol(Protocol):
         """The input tokens of a 2xx token-count answer."""
         ...
 
+    def refusal(self, spec: ChatRequestSpec) -> str | None:
+        """Why the protocol's API refuses ``spec`` whatever is done, or ``None``."""
+        ...
+
     def parse_chat(
         self,
         body: bytes,

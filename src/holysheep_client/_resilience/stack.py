@@ -36,11 +36,17 @@ if TYPE_CHECKING:
     from .._config import ClientConfig
 
 __all__ = [
+    "SHADOW_SKIPS",
     "Hooks",
     "TransportSpec",
+    "build_shadow_stack",
     "build_transport_stack",
     "layer_specs",
 ]
+
+#: The layers a shadow call does without: it never retries (so never spends the
+#: callers' retry budget) and never takes a bulkhead slot (its cap is its own).
+SHADOW_SKIPS = (RetryTransport, BulkheadTransport)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,3 +254,53 @@ def build_transport_stack(
         transport = spec.build(transport)
     result: AsyncTransport | SyncTransport = transport
     return result
+
+
+def build_shadow_stack(
+    config: ClientConfig,
+    provider: str,
+    *,
+    state: StackState,
+    sync: bool,
+    flavor: Literal["httpx2", "httpx"] = "httpx2",
+    clock: Clock = SYSTEM_CLOCK,
+    inner: AsyncTransport | SyncTransport | None = None,
+) -> Any:
+    """
+    The stack shadow calls to a migration's target go through: one attempt each.
+
+    The layers of `layer_specs` without `SHADOW_SKIPS`: the deadline, the target's
+    breaker and rate limit (shared with the callers' stack: a shadow call is a real
+    request to the target's quota), and the attempt, over a pool of its own (a slow
+    target's shadow calls never hold the callers' connections). Its attempts reach no
+    hook (they are not the callers'); breaker transitions do.
+
+    Args:
+        config: The client's configuration.
+        provider: The migration's target.
+        state: The client's shared `StackState`.
+        sync: Build for ``handle_request`` (True) or ``handle_async_request``.
+        flavor: The pool transport's library.
+        clock: The time source.
+        inner: The callers' inner transport, shared (never closed by this stack).
+    """
+    from .._transports.base import SharedAsyncTransport, SharedSyncTransport
+
+    quiet = HookDispatcher()
+    specs = [
+        spec
+        for spec in layer_specs(config, provider, state, clock=clock, hooks=quiet)
+        if spec.factory not in SHADOW_SKIPS
+    ]
+    transport: Any
+    if inner is None:
+        from .._transports.pool import build_pool_transport
+
+        transport = build_pool_transport(config.pool, sync=sync, flavor=flavor)
+    elif sync:
+        transport = SharedSyncTransport(inner)  # type: ignore[arg-type]
+    else:
+        transport = SharedAsyncTransport(inner)  # type: ignore[arg-type]
+    for spec in reversed(specs):
+        transport = spec.build(transport)
+    return transport

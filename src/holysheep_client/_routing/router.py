@@ -1,5 +1,6 @@
 """
-WeightedRouter: weighted and sticky draws, failover order, migration weights, rollback.
+WeightedRouter: weighted and sticky draws, failover order, migration weights, rollback,
+and the migration's gate and shadow policy.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ from collections.abc import Collection, Mapping
 
 from .._clock import SYSTEM_CLOCK
 from .._config import MigrationConfig
-from .._models import MigrationStatus
+from .._models import GateStatus, MigrationStatus
 from .._types import Clock
 from ..errors import ConfigError
-from .migration import PhasePosition, RollbackWindow, phase_at
+from .gate import GateTotals
+from .migration import PhasePosition, RollbackWindow
+from .progress import MigrationProgress
+from .progress_types import Progress, SyncJob, Transition
+from .shadow import ShadowPolicy
 
 __all__ = ["WeightedRouter", "rendezvous_pick", "weighted_pick"]
 
@@ -72,15 +77,16 @@ class WeightedRouter:
     """
     Decides which provider serves a call, and in which order the others are tried.
 
-    Shared by every call of a client; its state (manual weights, rollback, the
-    target's outcome window) is guarded by a lock, so `set_weights` is safe from
-    any thread or task.
+    Shared by every call of a client; its state (manual weights, the migration's
+    progress, the target's outcome windows) is guarded by a lock, so `set_weights`
+    is safe from any thread or task. The shadow policy guards itself.
 
     Args:
         providers: Provider names with their configured weights, in config order.
         migration: An optional timed migration.
         clock: Time source for phases and the rollback window.
         rng: Randomness for unkeyed draws.
+        shared: The migration's progress is shared through Redis (``shared_state``).
     """
 
     def __init__(
@@ -90,6 +96,7 @@ class WeightedRouter:
         migration: MigrationConfig | None = None,
         clock: Clock = SYSTEM_CLOCK,
         rng: random.Random | None = None,
+        shared: bool = False,
     ) -> None:
         self._configured = dict(providers)
         self._order = list(providers)
@@ -98,12 +105,28 @@ class WeightedRouter:
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self._manual: dict[str, float] | None = None
-        self._rolled_back: str | None = None
         self._window = (
             RollbackWindow(migration.rollback)
             if migration is not None and migration.rollback is not None
             else None
         )
+        self._progress = (
+            MigrationProgress(migration, shared=shared)
+            if migration is not None
+            else None
+        )
+        self.shadow: ShadowPolicy | None = None
+        if migration is not None and migration.shadow is not None:
+            self.shadow = ShadowPolicy(
+                migration.shadow,
+                migration.target,
+                rng=random.Random(self._rng.getrandbits(64)),
+            )
+
+    @property
+    def _rolled_back(self) -> str | None:
+        p = self._progress
+        return p.state.rolled_back if p is not None else None
 
     def __repr__(self) -> str:
         return f"<WeightedRouter providers={self._order!r} migration={self._migration is not None}>"
@@ -115,10 +138,15 @@ class WeightedRouter:
         """
         return list(self._order)
 
+    def _position(self) -> PhasePosition | None:
+        if self._progress is None:
+            return None
+        return self._progress.position(self._clock.now())
+
     def _phase(self) -> PhasePosition | None:
         if self._migration is None or self._manual is not None:
             return None
-        return phase_at(self._migration, self._clock.now())
+        return self._position()
 
     def weights(self) -> dict[str, float]:
         """
@@ -134,7 +162,7 @@ class WeightedRouter:
         mig = self._migration
         if mig is None:
             return weights
-        pos = phase_at(mig, self._clock.now())
+        pos = self._position()
         target = pos.weight if pos is not None else None
         if self._rolled_back is not None:
             target = 0.0
@@ -184,21 +212,109 @@ class WeightedRouter:
             )
 
     def record_target_outcome(
-        self, ok: bool, latency: float | None = None
+        self,
+        ok: bool,
+        latency: float | None = None,
+        *,
+        cost: float | None = None,
+        agreement: float | None = None,
     ) -> str | None:
         """
-        Record whether the target answered a call whose primary draw was the target.
+        Record a target outcome: a call whose primary draw was the target, or a
+        shadow call (with its ``agreement`` score when answered).
+
+        Both feed the gate's window and the rollback rule's.
 
         Returns:
             The rollback reason when this outcome triggered the rollback, else ``None``.
         """
         with self._lock:
-            if self._window is None or self._rolled_back is not None or self._manual:
+            if self._rolled_back is not None or self._manual or self._progress is None:
                 return None
-            reason = self._window.record(self._clock.monotonic(), ok, latency)
+            t = self._clock.monotonic()
+            sink = self._progress.sink(t)
+            if sink is not None:
+                sink.add_outcome(ok, latency, cost)
+                if agreement is not None:
+                    sink.add_agreement(agreement)
+            if self._window is None:
+                return None
+            reason = self._window.record(t, ok, latency)
             if reason is not None:
-                self._rolled_back = reason
+                self._progress.rollback(reason)
             return reason
+
+    def record_source_cost(self, cost: float) -> None:
+        """
+        Record the cost of a call the source answered (the gate's cost ratio).
+        """
+        with self._lock:
+            if self._progress is None or self._manual:
+                return
+            sink = self._progress.sink(self._clock.monotonic())
+            if sink is not None:
+                sink.add_source_cost(cost)
+
+    def shadowing(self) -> bool:
+        """
+        True while shadow calls may go out: a phase is active (not paused by
+        `set_weights`, not rolled back) and the target's weight is below 100.
+        """
+        mig = self._migration
+        if self.shadow is None or mig is None:
+            return False
+        with self._lock:
+            if self._manual is not None or self._rolled_back is not None:
+                return False
+            pos = self._position()
+            return pos is not None and pos.weight < 100
+
+    def tick(self, *, sync: bool = True) -> tuple[list[Transition], SyncJob | None]:
+        """
+        Let the migration decide what is due now: a phase ending (or holding, or
+        rolling back) and (with ``sync``) a round trip to the shared state.
+        """
+        p = self._progress
+        if p is None or not p.stateful:
+            return [], None
+        with self._lock:
+            if self._manual is not None:
+                return [], None
+            t = self._clock.monotonic()
+            moves = p.step(self._clock.now().timestamp(), t)
+            return moves, p.sync_job(t) if sync else None
+
+    def synced(
+        self,
+        job: SyncJob,
+        reply: tuple[Progress, GateTotals] | None,
+        *,
+        reached: bool = True,
+    ) -> list[Transition]:
+        """
+        Take the shared state's answer to ``job`` (``None``: Redis did not answer;
+        with ``reached=False`` the job was never sent).
+        """
+        assert self._progress is not None
+        with self._lock:
+            now = self._clock.now().timestamp()
+            return self._progress.adopt(job, reply, now, reached=reached)
+
+    def gate_status(self) -> GateStatus | None:
+        """
+        The gate's verdict now, or ``None`` without a gate.
+        """
+        with self._lock:
+            p = self._progress
+            return None if p is None else p.verdict(self._clock.monotonic())
+
+    def phase_name(self) -> str | None:
+        """
+        The name of the phase in force, or ``None`` (before the start, or paused).
+        """
+        with self._lock:
+            pos = self._phase()
+            return pos.name if pos is not None else None
 
     def set_weights(self, weights: Mapping[str, float]) -> None:
         """
@@ -222,7 +338,8 @@ class WeightedRouter:
                     "weights", "all weights are 0; at least one must be positive"
                 )
             self._manual = current
-            self._rolled_back = None
+            if self._progress is not None:
+                self._progress.clear_rollback()
             if self._window is not None:
                 self._window.clear()
 
@@ -246,17 +363,17 @@ class WeightedRouter:
             if mig is None:
                 return None
             weights = self._weights_locked()
+            shadow = self.shadow.status() if self.shadow is not None else None
+            p = self._progress
+            assert p is not None
+            t = self._clock.monotonic()
             if self._manual is not None:
                 return MigrationStatus(
                     phase=None,
                     target_weight=weights[mig.target],
                     rolled_back=False,
                     reason="paused: weights set by hand",
+                    gate=p.verdict(t),
+                    shadow=shadow,
                 )
-            pos = phase_at(mig, self._clock.now())
-            return MigrationStatus(
-                phase=pos.name if pos is not None else None,
-                target_weight=weights[mig.target],
-                rolled_back=self._rolled_back is not None,
-                reason=self._rolled_back,
-            )
+            return p.status(self._clock.now(), t, weights[mig.target], shadow)

@@ -329,7 +329,10 @@ def app_track(plan: Plan, track: Track) -> Component:
     Raises:
         ConfigError: A probe names a port the container does not have.
     """
-    config_text = track_config(plan.config, track.provider).to_yaml()
+    config = (
+        plan.config if track.migrating else track_config(plan.config, track.provider)
+    )
+    config_text = config.to_yaml()
     data = {"config.yaml": config_text}
     labels = {"app": APP_LABEL, "track": track.label}
     configmap = ConfigMap(

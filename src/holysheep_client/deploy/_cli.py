@@ -56,6 +56,7 @@ def _values(args: argparse.Namespace) -> ValuesConfig:
         image=args.image,
         autoscaler=args.autoscaler,
         holysheep_weight=args.holysheep_weight,
+        migration=args.migration,
         scrape=args.scrape,
         gateway=args.gateway,
         hosts=tuple(args.host) if args.host else None,

@@ -134,6 +134,15 @@ def _render(subs: argparse._SubParsersAction[_Parser]) -> None:
         help="a name callers use through the gateway, e.g. api.example.com"
         " (repeatable)",
     )
+    migrating = r.add_argument_group("migration")
+    migrating.add_argument(
+        "--migration",
+        choices=("mesh", "client"),
+        help="mesh: one Deployment per provider, the VirtualService moves traffic and"
+        " each ConfigMap leaves the migration out; client: one Deployment whose"
+        " ConfigMap carries the whole migration (phases, gate, shadow), shared"
+        " through Redis (needs --redis) (default: mesh)",
+    )
     shared = r.add_argument_group("shared state")
     shared.add_argument(
         "--redis",

@@ -151,12 +151,15 @@ class Track:
         name: The track's objects' name, e.g. ``deerflow-api-holysheep``.
         label: The value of the pods' ``track`` label.
         weight: Its share of the VirtualService's traffic, in percent.
+        migrating: Its pods run the config's whole migration (``migration: client``:
+            phases, gate and shadow traffic, shared through Redis).
     """
 
     provider: str
     name: str
     label: str
     weight: int
+    migrating: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,9 @@ Deployment, or an external server) and the client config that points at it.
 
 The embedded Redis is a cache, not a database: one replica, no persistence, bounded
 memory. Losing it costs nothing but a moment of local-only breakers and rate limits
-(the client fails open), so it needs no PodDisruptionBudget or volume.
+(the client fails open) and, with ``migration: client``, a migration that holds its
+phase until the pods have written their state back, so it needs no
+PodDisruptionBudget or volume.
 """
 
 from __future__ import annotations

@@ -44,6 +44,9 @@ __all__ = [
     "split_weights",
 ]
 
+#: The track label (and name suffix) of ``migration: client``'s one Deployment.
+CLIENT_TRACK = "migrating"
+
 COMMON_LABELS = {
     "app.kubernetes.io/part-of": "deerflow",
     "app.kubernetes.io/managed-by": "holysheep-client",
@@ -259,11 +262,16 @@ def reference_stack(
     config = with_deadline(
         with_shared_state(config, v.redis.mode, namespace=v.namespace, url=v.redis.url)
     )
-    weights = split_weights(config, v.holysheep_weight)
-    tracks = tuple(
-        Track(provider=n, name=f"{APP}-{dns_label(n)}", label=dns_label(n), weight=w)
-        for n, w in weights.items()
-    )
+    if v.migration == "client":
+        tracks: tuple[Track, ...] = (_client_track(config),)
+    else:
+        weights = split_weights(config, v.holysheep_weight)
+        tracks = tuple(
+            Track(
+                provider=n, name=f"{APP}-{dns_label(n)}", label=dns_label(n), weight=w
+            )
+            for n, w in weights.items()
+        )
     if len({t.label for t in tracks}) != len(tracks):
         raise ConfigError("providers", "two provider names map to the same track name")
     plan = Plan(
@@ -282,6 +290,22 @@ def reference_stack(
     objects = [o for c in components for o in c.objects]
     objects.append(quota(plan, workloads))
     return _exclude(objects, v.exclude_kinds)
+
+
+def _client_track(config: ClientConfig) -> Track:
+    """The one track of ``migration: client``: its pods run the whole migration."""
+    m = config.migration
+    if m is None:
+        raise ConfigError(
+            "migration", "client needs a migration in the client config to run"
+        )
+    return Track(
+        provider=m.source,
+        name=f"{APP}-{CLIENT_TRACK}",
+        label=CLIENT_TRACK,
+        weight=100,
+        migrating=True,
+    )
 
 
 def _exclude(objects: Sequence[Manifest], kinds: Sequence[str]) -> tuple[Manifest, ...]:

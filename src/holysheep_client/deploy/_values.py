@@ -101,6 +101,7 @@ class ValuesConfig(Values):
     hosts: tuple[str, ...] = ()
     scrape: Literal["annotations", "servicemonitor", "none"] = "annotations"
     redis: RedisDeployConfig = RedisDeployConfig()
+    migration: Literal["mesh", "client"] = "mesh"
     exclude_kinds: tuple[str, ...] = ()
 
     @field_validator("namespace")
@@ -189,6 +190,19 @@ class ValuesConfig(Values):
             raise ConfigError(
                 "redis.url", "is required with, and only with, mode external"
             )
+        if self.migration == "client":
+            if self.redis.mode == "none":
+                raise ConfigError(
+                    "migration",
+                    "client needs shared state, so that every pod holds, rolls back"
+                    " and advances as one: set redis.mode to embedded or external",
+                )
+            if self.holysheep_weight is not None:
+                raise ConfigError(
+                    "holysheepWeight",
+                    "splits traffic between tracks, which migration client has not;"
+                    " the client's migration phases set the weights",
+                )
         return self
 
     def __repr__(self) -> str:

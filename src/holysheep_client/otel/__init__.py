@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,16 +44,23 @@ from opentelemetry.trace import (
 from .._observe.details import (
     AttemptDetails,
     BreakerTransition,
+    GateDetails,
     RateLimitWaitDetails,
     RequestDetails,
     RetryDetails,
     RouteDecision,
+    ShadowDetails,
 )
 from .._observe.hooks import BaseHook
-from ._metrics import DURATION_BUCKETS, METRICS, TOKEN_BUCKETS
+from ._metrics import METRICS, CallInstruments, api_only
+from ._migration import MigrationInstruments
 from ._scope import CURRENT, NO_CALL_SPAN, CallSpan, NoCallSpan, message_attribute
 
-__all__ = ["METRICS", "OpenTelemetryHook"]
+__all__ = ["GLOBALS_RECHECK", "METRICS", "OpenTelemetryHook"]
+
+#: Seconds the hook keeps its reading of whether the global providers are an SDK's:
+#: a provider set after the hook was built is followed within this time.
+GLOBALS_RECHECK = 1.0
 
 
 #: The instruments this module records, name -> (unit, description).
@@ -63,7 +71,8 @@ class OpenTelemetryHook(BaseHook):
     Pass it to a client: ``AsyncClient(config, hooks=[OpenTelemetryHook()])``.
     Spans and metrics go through the global tracer and meter providers unless
     others are passed; with only the OpenTelemetry API installed they cost almost
-    nothing.
+    nothing. Global providers set after the hook was built are followed within
+    `GLOBALS_RECHECK` seconds.
 
     Args:
         tracer_provider: The tracer provider (the global one by default).
@@ -106,54 +115,35 @@ class OpenTelemetryHook(BaseHook):
         meter: Meter = get_meter(
             "holysheep_client", __version__, meter_provider=meter_provider
         )
+        self._global = (False, False)
+        self._recheck = 0.0
         self._breakers: dict[str, str] = {}
-        self._duration = meter.create_histogram(
-            "gen_ai.client.operation.duration",
-            unit="s",
-            description=METRICS["gen_ai.client.operation.duration"][1],
-            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
-        )
-        self._tokens = meter.create_histogram(
-            "gen_ai.client.token.usage",
-            unit="{token}",
-            description=METRICS["gen_ai.client.token.usage"][1],
-            explicit_bucket_boundaries_advisory=TOKEN_BUCKETS,
-        )
-        self._ttft = meter.create_histogram(
-            "gen_ai.client.operation.time_to_first_chunk",
-            unit="s",
-            description=METRICS["gen_ai.client.operation.time_to_first_chunk"][1],
-            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
-        )
-        self._attempts = self._counter(meter, "holysheep.client.attempts")
-        self._retries = self._counter(meter, "holysheep.client.retries")
-        self._failovers = self._counter(meter, "holysheep.client.failovers")
-        self._hedges = self._counter(meter, "holysheep.client.hedges")
-        self._transitions = self._counter(meter, "holysheep.client.breaker.transitions")
-        self._cost = self._counter(meter, "holysheep.client.cost")
-        self._waits = meter.create_histogram(
-            "holysheep.client.rate_limit.wait",
-            unit="s",
-            description=METRICS["holysheep.client.rate_limit.wait"][1],
-            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
-        )
+        self._m = CallInstruments(meter)
+        self._migration = MigrationInstruments(meter)
 
     def _traces(self) -> bool:
         # Without an SDK the global provider is the API's proxy (or a no-op): then
         # every span would be a no-op, and skipping them keeps the cost near zero.
         if self._tracing is not None:
             return self._tracing
-        return not _api_only(trace.get_tracer_provider())
+        return self._globals()[0]
 
     def _meters(self) -> bool:
         if self._metering is not None:
             return self._metering
-        return not _api_only(metrics.get_meter_provider())
+        return self._globals()[1]
 
-    @staticmethod
-    def _counter(meter: Meter, name: str) -> Any:
-        unit, description = METRICS[name]
-        return meter.create_counter(name, unit=unit, description=description)
+    def _globals(self) -> tuple[bool, bool]:
+        # Asking the API for the global providers reads os.environ while none is
+        # set (microseconds, four times a call): the answer is kept for a second.
+        now = time.monotonic()
+        if now >= self._recheck:
+            self._global = (
+                not api_only(trace.get_tracer_provider()),
+                not api_only(metrics.get_meter_provider()),
+            )
+            self._recheck = now + GLOBALS_RECHECK
+        return self._global
 
     def __repr__(self) -> str:
         return f"<OpenTelemetryHook capture_content={self.capture_content}>"
@@ -207,6 +197,11 @@ class OpenTelemetryHook(BaseHook):
         Record the attempt as a child span of the call, with its real start and end.
         """
         d = details
+        call = CURRENT.get()
+        meters = self._meters()
+        traces = call is not None or self._traces()
+        if not meters and not traces:
+            return
         outcome = d.error or (
             str(d.status_code)
             if d.status_code is not None and d.status_code >= 400
@@ -215,10 +210,9 @@ class OpenTelemetryHook(BaseHook):
         attrs: dict[str, Any] = {"holysheep.provider": d.provider}
         if outcome is not None:
             attrs["error.type"] = outcome
-        if self._meters():
-            self._attempts.add(1, attrs)
-        call = CURRENT.get()
-        if call is None and not self._traces():
+        if meters:
+            self._m.attempts.add(1, attrs)
+        if not traces:
             return
         start = int(d.started_at.timestamp() * 1e9)
         span = self._tracer.start_span(
@@ -250,23 +244,11 @@ class OpenTelemetryHook(BaseHook):
                 span.set_status(Status(StatusCode.ERROR, outcome))
         span.end(end_time=start + int(d.duration * 1e9))
 
-    def _record(self, d: RequestDetails, attrs: dict[str, Any]) -> None:
-        self._duration.record(d.latency, attrs)
-        if d.error is None:
-            self._tokens.record(d.input_tokens, {**attrs, "gen_ai.token.type": "input"})
-            self._tokens.record(
-                d.output_tokens, {**attrs, "gen_ai.token.type": "output"}
-            )
-            if d.cost_usd is not None and d.provider is not None:
-                self._cost.add(d.cost_usd, attrs)
-        if d.time_to_first_token is not None:
-            self._ttft.record(d.time_to_first_token, attrs)
-
     def on_retry(self, details: RetryDetails) -> None:
         """
         Count the retry; the next attempt span carries its reason.
         """
-        self._retries.add(
+        self._m.retries.add(
             1,
             {
                 "holysheep.provider": details.provider,
@@ -291,7 +273,7 @@ class OpenTelemetryHook(BaseHook):
         Count the transition and remember the state for attempt spans.
         """
         self._breakers[details.provider] = details.new_state
-        self._transitions.add(
+        self._m.transitions.add(
             1,
             {
                 "holysheep.provider": details.provider,
@@ -307,7 +289,7 @@ class OpenTelemetryHook(BaseHook):
         attrs = {"holysheep.wait.kind": details.kind}
         if details.provider is not None:
             attrs["holysheep.provider"] = details.provider
-        self._waits.record(details.waited, attrs)
+        self._m.waits.record(details.waited, attrs)
 
     def on_route(self, details: RouteDecision) -> None:
         """
@@ -315,11 +297,11 @@ class OpenTelemetryHook(BaseHook):
         """
         attrs: dict[str, Any] = {"holysheep.provider": details.provider}
         if details.reason == "hedge":
-            self._hedges.add(1, attrs)
+            self._m.hedges.add(1, attrs)
         elif details.reason == "failover":
             if details.previous_error is not None:
                 attrs["error.type"] = details.previous_error
-            self._failovers.add(1, attrs)
+            self._m.failovers.add(1, attrs)
         call = CURRENT.get()
         if call is not None:
             call.hops[details.provider] = details.hop
@@ -350,7 +332,7 @@ class OpenTelemetryHook(BaseHook):
         if d.error is not None:
             attrs["error.type"] = d.error
         if meters:
-            self._record(d, attrs)
+            self._m.record(d, attrs)
         if call is None:
             return
         span_attrs = dict(attrs)
@@ -383,12 +365,12 @@ class OpenTelemetryHook(BaseHook):
             )
         call.span.set_attributes(span_attrs)
 
+    def on_gate(self, details: GateDetails) -> None:
+        """Set the migration gate's gauges (see `METRICS`)."""
+        if self._meters():
+            self._migration.gate(details)
 
-def _api_only(provider: object) -> bool:
-    """
-    Whether ``provider`` is one of the OpenTelemetry API's own: a no-op, or the
-    proxy that stands in until an SDK provider is set. Either records nothing.
-    """
-    return type(provider).__module__.startswith(
-        ("opentelemetry.trace", "opentelemetry.metrics")
-    )
+    def on_shadow(self, details: ShadowDetails) -> None:
+        """Count a shadow call and its cost."""
+        if self._meters():
+            self._migration.shadow(details)

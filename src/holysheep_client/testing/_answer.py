@@ -17,7 +17,11 @@ from ._chat import FakeChat
 from ._plan import ChatRequest, chunk_text, signature_of
 from ._script import UNSET, FakeReply
 
-__all__ = ["Answer", "Part", "build_answer"]
+__all__ = ["DEFAULT_THINKING", "Answer", "Part", "build_answer"]
+
+#: The thinking an Anthropic answer begins with when the request enables thinking
+#: and the script gave none (the real API's answers then always begin with one).
+DEFAULT_THINKING = "Let me think this through."
 
 
 @dataclass(slots=True)
@@ -90,15 +94,12 @@ def build_answer(chat_request: ChatRequest, reply: str | FakeReply, seq: int) ->
     assert chat is not None
     fake = reply if isinstance(reply, FakeReply) else FakeReply(text=reply)
     parts: list[Part] = []
-    if fake.thinking is not None and (
-        chat.protocol == "openai" or chat_request.thinking_on
-    ):
+    thinking = fake.thinking
+    if thinking is None and chat_request.thinking_on and _fresh_turn(chat):
+        thinking = DEFAULT_THINKING
+    if thinking is not None and (chat.protocol == "openai" or chat_request.thinking_on):
         parts.append(
-            Part(
-                "thinking",
-                chunk_text(fake.thinking),
-                signature=signature_of(fake.thinking),
-            )
+            Part("thinking", chunk_text(thinking), signature=signature_of(thinking))
         )
     text = fake.text
     calls = list(fake.tool_calls)
@@ -136,6 +137,15 @@ def build_answer(chat_request: ChatRequest, reply: str | FakeReply, seq: int) ->
         cache_read_tokens=fake.cache_read_tokens,
         cache_write_tokens=fake.cache_write_tokens,
     )
+
+
+def _fresh_turn(chat: FakeChat) -> bool:
+    """
+    Whether the answer begins an assistant turn: the latest user message carries no
+    tool results (Anthropic's models think at the start of a turn, not after a tool).
+    """
+    last = next((m for m in reversed(chat.messages) if m.role == "user"), None)
+    return last is None or not last.tool_results
 
 
 def _json_as_tool(chat: FakeChat, fake: FakeReply) -> bool:

@@ -258,15 +258,20 @@ def _pair(turns: list[_Turn]) -> None:
 
 
 def _thinking_first(turns: list[_Turn]) -> None:
-    """With thinking on, the assistant turn of the current tool loop leads with thinking."""
-    if not turns:
-        return
-    i = len(turns) - 1
-    if turns[i].role == "user":
-        if not turns[i].results:
-            return
-        i -= 1
-    if i < 0 or turns[i].role != "assistant" or not turns[i].kinds:
+    """
+    With thinking on, the assistant turn in progress leads with thinking.
+
+    A turn runs from the latest user message that carries no tool results: a tool
+    loop is one turn, and only its first assistant message must begin with a
+    thinking block (the model does not think again after a tool result).
+    """
+    fresh = [k for k, t in enumerate(turns) if t.role == "user" and not t.results]
+    opened = fresh[-1] if fresh else -1
+    i = next(
+        (k for k in range(opened + 1, len(turns)) if turns[k].role == "assistant"),
+        None,
+    )
+    if i is None or not turns[i].kinds:
         return
     first = turns[i].kinds[0]
     if first not in ("thinking", "redacted_thinking"):

@@ -65,7 +65,9 @@ class FakeReply:
     tool's ``tool_use`` input, as structured output on Anthropic works.
     ``thinking`` becomes an Anthropic ``thinking`` block (with a signature the
     fake accepts back) when the request enables ``thinking``, and DeepSeek-style
-    ``reasoning_content`` on the OpenAI protocol.
+    ``reasoning_content`` on the OpenAI protocol. As the real API does, an
+    Anthropic answer with ``thinking`` enabled begins a turn with a signed
+    thinking block even when the script gave none (not after a tool result).
 
     Args:
         text: The answer text (continued after an assistant prefill).

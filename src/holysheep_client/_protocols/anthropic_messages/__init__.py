@@ -11,7 +11,7 @@ from ..._content.schemas import OutputFormat
 from ...errors import APIError
 from .._base import ParsedChat
 from . import decode
-from .encode import chat_body, count_body
+from .encode import chat_body, count_body, refusal
 from .stream import AnthropicStreamDecoder
 
 __all__ = [
@@ -59,6 +59,10 @@ class AnthropicMessages:
     def parse_count(self, body: bytes, *, provider: str) -> int:
         """The input tokens of a token-count answer."""
         return decode.parse_count(body, provider=provider)
+
+    def refusal(self, spec: ChatRequestSpec) -> str | None:
+        """Why this protocol cannot take ``spec``; see `encode.refusal`."""
+        return refusal(spec)
 
     def parse_chat(
         self,

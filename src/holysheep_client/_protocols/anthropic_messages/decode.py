@@ -53,14 +53,20 @@ def usage_of(usage: Mapping[str, Any]) -> Usage:
     )
 
 
-def stop_reason(raw: object, output: OutputFormat | None) -> str | None:
+def stop_reason(
+    raw: object, output: OutputFormat | None, content: tuple[Block, ...] = ()
+) -> str | None:
     """
-    The stop reason in our vocabulary (structured output's forced tool ends the turn).
+    The stop reason in our vocabulary: structured output's forced tool ends the
+    turn, unless the answer (``content``) calls one of the caller's tools too.
     """
     if raw is None:
         return None
     reason = STOP.get(str(raw), str(raw))
-    return "end_turn" if output is not None and reason == "tool_use" else reason
+    if output is not None and reason == "tool_use":
+        calls = any(isinstance(b, ToolUseBlock) for b in content)
+        return reason if calls else "end_turn"
+    return reason
 
 
 def _blocks(items: list[Any], output: OutputFormat | None) -> tuple[Block, ...]:
@@ -99,11 +105,12 @@ def parse_chat(
     """
     obj = json_body(body, provider=provider)
     try:
+        content = _blocks(obj["content"], output)
         return ParsedChat(
-            content=_blocks(obj["content"], output),
+            content=content,
             model=str(obj["model"]),
             usage=usage_of(obj.get("usage") or {}),
-            stop_reason=stop_reason(obj.get("stop_reason"), output),
+            stop_reason=stop_reason(obj.get("stop_reason"), output, content),
             request_id=request_id or obj.get("id"),
         )
     except (KeyError, TypeError, AttributeError, ValueError, RecursionError):

@@ -13,6 +13,7 @@ from ..._content.blocks import (
     ImageBlock,
     Message,
     TextBlock,
+    ThinkingBlock,
     Tool,
     ToolResult,
     ToolUseBlock,
@@ -23,7 +24,14 @@ from ..._content.tools import wire_id
 from ..._observe.log import logger
 from ...errors import BadRequestError
 
-__all__ = ["COUNT_FIELDS", "REASONING_BUDGETS", "chat_body", "count_body"]
+__all__ = [
+    "COUNT_FIELDS",
+    "REASONING_BUDGETS",
+    "chat_body",
+    "count_body",
+    "refusal",
+    "sends_thinking",
+]
 
 #: Anthropic ``thinking.budget_tokens`` for each reasoning effort.
 REASONING_BUDGETS: dict[str, int] = {"low": 1024, "medium": 4096, "high": 16384}
@@ -129,23 +137,91 @@ def _tools_and_choice(spec: ChatRequestSpec, body: dict[str, Any], keep: bool) -
         body["tools"] = tools
 
 
-def _thinking(spec: ChatRequestSpec) -> dict[str, Any]:
+def _budget(spec: ChatRequestSpec) -> int:
     r = spec.reasoning
-    budget = REASONING_BUDGETS[r] if isinstance(r, str) else int(r or 0)
+    return REASONING_BUDGETS[r] if isinstance(r, str) else int(r or 0)
+
+
+def _limits(spec: ChatRequestSpec) -> str | None:
+    """The first value this protocol's API refuses, named, or ``None``."""
+    if spec.temperature is not None and spec.temperature > 1:
+        return f"temperature: the Anthropic protocol takes 0 to 1; found {spec.temperature:g}"
+    if spec.reasoning is None:
+        return None
+    budget = _budget(spec)
     if budget < 1024 or budget >= spec.max_tokens:
-        raise BadRequestError(
+        return (
             f"reasoning: the Anthropic protocol needs a budget of at least 1024 tokens"
             f" and below max_tokens ({spec.max_tokens}); found {budget}"
         )
     if spec.temperature is not None:
-        raise BadRequestError("temperature: cannot be set together with reasoning")
-    return {"type": "enabled", "budget_tokens": budget}
+        return "temperature: the Anthropic protocol takes none together with reasoning"
+    if spec.top_p is not None and spec.top_p < 0.95:
+        return (
+            "top_p: the Anthropic protocol takes 0.95 to 1 together with reasoning;"
+            f" found {spec.top_p:g}"
+        )
+    return None
 
 
 #: The fields ``POST /messages/count_tokens`` takes of a chat body.
 COUNT_FIELDS: Final = frozenset(
     {"model", "messages", "system", "tools", "tool_choice", "thinking", "output_config"}
 )
+
+
+def _opens_signed(turn: Message) -> bool:
+    """Whether ``turn``, as encoded, begins with a thinking block the API takes back."""
+    for b in turn.content:
+        if not isinstance(b, ThinkingBlock):
+            return False
+        if b.signature or b.redacted is not None:
+            return True
+    return False  # unsigned thinking (another protocol's) is left out: look on
+
+
+def sends_thinking(spec: ChatRequestSpec) -> bool:
+    """
+    Whether the body of ``spec`` enables ``thinking``.
+
+    With thinking on, the API needs a tool loop in progress to have begun with a
+    signed thinking block: its turn runs from the latest user message without tool
+    results, and the turn's first assistant message must open with one. A turn
+    answered on another protocol has none, so thinking stays off until the loop
+    ends; the model would not think again before then anyway (it thinks at the
+    start of a turn, not after a tool result).
+    """
+    if spec.reasoning is None:
+        return False
+    turns = spec.conversation.messages
+    if not turns[-1].tool_results():
+        return True
+    fresh = [
+        k for k, m in enumerate(turns) if m.role == "user" and not m.tool_results()
+    ]
+    opening = turns[fresh[-1] + 1] if fresh else None
+    return opening is None or _opens_signed(opening)
+
+
+def refusal(spec: ChatRequestSpec) -> str | None:
+    """
+    Why the Anthropic protocol cannot take ``spec`` at all, or ``None``.
+
+    The API refuses thinking together with a forced tool (structured output is one
+    here), a temperature above 1, and with thinking a temperature, a ``top_p``
+    below 0.95 or a budget out of range. Such a call is routed to providers of
+    another protocol, or refused before sending when there is none.
+    """
+    choice = spec.tool_choice
+    forced = spec.output is not None or (
+        choice is not None and choice.kind in ("any", "tool")
+    )
+    if forced and sends_thinking(spec):
+        return (
+            "reasoning: the Anthropic protocol takes none together with a forced tool"
+            " (response_format, or tool_choice 'any' or a named tool)"
+        )
+    return _limits(spec)
 
 
 def chat_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
@@ -157,7 +233,7 @@ def chat_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
         cache: Keep ``cache_control`` breakpoints (the provider caches prompts).
 
     Raises:
-        BadRequestError: A reasoning budget the protocol cannot take.
+        BadRequestError: A value the protocol refuses (see `refusal`).
     """
     return json.dumps(_body(spec, cache), ensure_ascii=False).encode()
 
@@ -173,6 +249,9 @@ def count_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
 
 
 def _body(spec: ChatRequestSpec, cache: bool) -> dict[str, Any]:
+    problem = refusal(spec)
+    if problem is not None:
+        raise BadRequestError(problem)
     conv = spec.conversation
     body: dict[str, Any] = {
         "model": spec.model,
@@ -185,11 +264,6 @@ def _body(spec: ChatRequestSpec, cache: bool) -> dict[str, Any]:
         else:
             body["system"] = "\n\n".join(b.text for b in conv.system)
     if spec.temperature is not None:
-        if spec.temperature > 1:
-            raise BadRequestError(
-                "temperature: the Anthropic protocol takes 0 to 1;"
-                f" found {spec.temperature:g}"
-            )
         body["temperature"] = spec.temperature
     if spec.top_p is not None:
         body["top_p"] = spec.top_p
@@ -198,7 +272,13 @@ def _body(spec: ChatRequestSpec, cache: bool) -> dict[str, Any]:
     if spec.user is not None:
         body["metadata"] = {"user_id": spec.user}
     if spec.reasoning is not None:
-        body["thinking"] = _thinking(spec)
+        if sends_thinking(spec):
+            body["thinking"] = {"type": "enabled", "budget_tokens": _budget(spec)}
+        else:
+            logger.debug(
+                "leaving thinking off: the tool loop's assistant turn has no signed"
+                " thinking block (it was answered on another protocol)"
+            )
     _tools_and_choice(spec, body, cache)
     if spec.stream:
         body["stream"] = True

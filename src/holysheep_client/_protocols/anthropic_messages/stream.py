@@ -154,7 +154,7 @@ class AnthropicStreamDecoder:
             self.usage = usage_of(msg.get("usage") or {})
         elif kind == "message_delta":
             self.stop_reason = stop_reason(
-                obj.get("delta", {}).get("stop_reason"), self._output
+                obj.get("delta", {}).get("stop_reason"), self._output, self.content
             )
             self._delta_usage(obj.get("usage") or {})
         elif kind == "message_stop":

@@ -55,6 +55,10 @@ class OpenAIChat:
             provider=provider,
         )
 
+    def refusal(self, spec: ChatRequestSpec) -> str | None:
+        """``None``: this protocol takes every request the client builds."""
+        return None
+
     def parse_chat(
         self,
         body: bytes,

@@ -1,9 +1,11 @@
 """
-SharedStore: the Redis connection behind shared breaker state and rate limits.
+SharedStore: the Redis connection behind shared breaker state, rate limits and
+migration progress.
 
-It fails open. Every command is a Lua script run with one ``EVALSHA`` round trip,
-bounded by ``shared_state.timeout`` (the sockets' connect and read timeouts; redis-py's
-own retries are off). When a command fails or times out, the store is *down*: it logs
+It fails open for the breaker and the rate limit (a migration fails safe instead:
+see `MigrationStore`). Every command is a Lua script run with one ``EVALSHA`` round
+trip, bounded by ``shared_state.timeout`` (the sockets' connect and read timeouts;
+redis-py's own retries are off). When a command fails or times out, the store is *down*: it logs
 one WARNING (logger ``holysheep_client``), every caller gets ``None`` at once and falls
 back to its process's local state, and one caller per ``retry_interval`` tries Redis
 again. The first command that succeeds logs one INFO line and ends the outage.
@@ -187,7 +189,8 @@ class SharedStore:
         if first:
             LOGGER.warning(
                 "shared state at %s is unreachable (%s); using each process's local"
-                " breaker and rate limit until it answers again",
+                " breaker and rate limit, and keeping the migration's last known phase"
+                " (no phase advances), until it answers again",
                 self.where,
                 type(exc).__name__,
             )
