@@ -8,7 +8,7 @@ SUM := $(shell cksum < pyproject.toml | cut -d' ' -f1)
 DEV := $(VENV)/.installed-dev-$(SUM)
 RUN := $(VENV)/.installed-run-$(SUM)
 
-.PHONY: demo test docs lint typecheck bench clean
+.PHONY: demo test test-httpcore docs lint typecheck bench clean
 
 $(DEV): pyproject.toml
 	@echo "Installing holysheep-client with the dev extra into $(VENV) (tests, linters, SDKs, mkdocs)"
@@ -42,6 +42,10 @@ test: $(DEV)
 	$(BIN)/mypy
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 	$(BIN)/python -m pytest -q
+
+# The whole suite with httpcore as the async pool default (aiohttp is the default).
+test-httpcore: $(DEV)
+	HOLYSHEEP_TEST_POOL_BACKEND=httpcore $(BIN)/python -m pytest -q
 
 docs: $(DEV)
 	$(BIN)/mkdocs build --strict --site-dir $(VENV)/site

@@ -17,6 +17,7 @@ async def test_x(shell: Shell) -> None:
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -40,11 +41,15 @@ __all__ = [
     "SHELLS",
     "Shell",
     "ShellClient",
+    "TEST_DEFAULT_BACKEND",
     "StreamResult",
     "on_backend",
 ]
 
 SHELLS = ("async", "sync")
+#: The async pool default the suite runs on: aiohttp (shipped), or httpcore under
+#: ``HOLYSHEEP_TEST_POOL_BACKEND=httpcore`` (``make test-httpcore``, see conftest.py).
+TEST_DEFAULT_BACKEND = os.environ.get("HOLYSHEEP_TEST_POOL_BACKEND", "aiohttp")
 #: For tests that reach the pool (loopback servers): the async client on each backend.
 POOL_SHELLS = ("async", "aiohttp", "sync")
 

@@ -39,6 +39,7 @@ from holysheep_client._resilience.state import StackState
 from holysheep_client._transports.attempt import AttemptTransport
 from holysheep_client._transports.extensions import EXT_DEADLINE, EXT_PROVIDER
 from holysheep_client.testing import FakeClock
+from shells import TEST_DEFAULT_BACKEND
 
 
 def layers(transport: Any) -> list[Any]:
@@ -75,6 +76,10 @@ def test_optional_layers_are_left_out() -> None:
     assert BulkheadTransport not in kinds
 
 
+@pytest.mark.skipif(
+    TEST_DEFAULT_BACKEND != "aiohttp",
+    reason="the shipped default is aiohttp; this run makes httpcore the default",
+)
 def test_the_pool_is_the_default_inner_transport() -> None:
     """Without ``inner`` the stack ends in our pool: aiohttp's for async stacks,
     httpcore's on request and for sync ones; httpx2 or httpx either way."""

@@ -27,7 +27,7 @@ from .._runtime import RUNTIME
 from .aiohttp_connector import connector_class
 from .aiohttp_errors import library_error, upstream_pairs
 from .deadline import Bound, current_bound
-from .pool import Flavor, library
+from .pool import Flavor, library, ssl_context
 
 if TYPE_CHECKING:
     import httpx2
@@ -215,7 +215,7 @@ class AiohttpPoolTransport:
             limit_per_host=0,
             force_close=not keep,
             keepalive_timeout=self.keepalive_expiry if keep else None,
-            ssl=self._lib.create_ssl_context(),
+            ssl=ssl_context(self.flavor),
             # Exact deadlines: aiohttp rounds longer timeouts up to a second.
             timeout_ceil_threshold=float("inf"),
         )

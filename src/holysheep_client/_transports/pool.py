@@ -27,7 +27,14 @@ if TYPE_CHECKING:
 
     from .._config import PoolConfig
 
-__all__ = ["Flavor", "PoolTransport", "build_pool_transport", "h2_available", "library"]
+__all__ = [
+    "Flavor",
+    "PoolTransport",
+    "build_pool_transport",
+    "h2_available",
+    "library",
+    "ssl_context",
+]
 
 Flavor = Literal["httpx2", "httpx"]
 
@@ -61,6 +68,19 @@ def library(flavor: str) -> Any:
     if flavor not in ("httpx2", "httpx"):
         raise ValueError(f"flavor must be 'httpx2' or 'httpx', not {flavor!r}")
     return importlib.import_module(flavor)
+
+
+def ssl_context(flavor: str) -> Any:
+    """
+    The TLS context every pool of ``flavor`` shares: the library's default
+    (certifi's CA bundle, verification on), built once per process.
+
+    Building one reads and parses the whole CA bundle (about 50 ms); a client
+    with three providers built three, and an ``SSLContext`` is safe to share
+    between connections and threads.
+    """
+    lib = library(flavor)
+    return RUNTIME.cached(("ssl-context", flavor), lib.create_ssl_context)
 
 
 def h2_available() -> bool:
@@ -169,7 +189,7 @@ class PoolTransport(Layer):
             )
         cls = core.ConnectionPool if sync else core.AsyncConnectionPool
         self._pool: Any = cls(
-            ssl_context=lib.create_ssl_context(),
+            ssl_context=ssl_context(flavor),
             max_connections=pool.max_connections,
             max_keepalive_connections=pool.max_keepalive_connections,
             keepalive_expiry=pool.keepalive_expiry,
