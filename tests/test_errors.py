@@ -9,6 +9,7 @@ import httpx2
 import pytest
 
 from holysheep_client import errors
+from holysheep_client._protocols._errors import error_for_status
 
 UPSTREAM = sorted(
     {
@@ -73,5 +74,5 @@ def test_other_exceptions_pass_through() -> None:
 )
 def test_error_for_status(status: int, cls: type[errors.APIError]) -> None:
     """Statuses map to the documented classes."""
-    err = errors.error_for_status(status, "m", provider="p", retry_after=3.0)
+    err = error_for_status(status, "m", provider="p", retry_after=3.0)
     assert type(err) is cls and err.status_code == status

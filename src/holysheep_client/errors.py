@@ -54,7 +54,6 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "StreamInterruptedError",
-    "error_for_status",
     "map_transport_errors",
 ]
 
@@ -283,55 +282,6 @@ class AllProvidersFailedError(HolySheepError):
             f"{getattr(e, 'provider', None)}: {type(e).__name__}" for e in self.errors
         )
         super().__init__(f"all {len(self.errors)} providers failed ({parts})")
-
-
-_STATUS_CLASSES: dict[int, type[APIError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    422: BadRequestError,
-    429: RateLimitError,
-}
-
-
-def error_for_status(
-    status_code: int,
-    message: str,
-    *,
-    provider: str | None = None,
-    request_id: str | None = None,
-    body: Any = None,
-    retry_after: float | None = None,
-) -> APIError:
-    """
-    Build the typed error for an HTTP error status.
-
-    Args:
-        status_code: The HTTP status the provider answered with.
-        message: The provider's error message (never a header value).
-        provider: The provider's name.
-        request_id: The provider's request id.
-        body: The decoded error body.
-        retry_after: The wait the provider asked for, for 429s.
-
-    Returns:
-        An instance of the most specific `APIError` subclass for the status.
-    """
-    kw: dict[str, Any] = {
-        "status_code": status_code,
-        "provider": provider,
-        "request_id": request_id,
-        "body": body,
-    }
-    cls = _STATUS_CLASSES.get(status_code)
-    if cls is RateLimitError:
-        return RateLimitError(message, retry_after=retry_after, **kw)
-    if cls is not None:
-        return cls(message, **kw)
-    if status_code >= 500:
-        return ServerError(message, **kw)
-    return APIError(message, **kw)
 
 
 def _upstream_classes() -> list[tuple[type[BaseException], type[APIConnectionError]]]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast, overload
 from .._clock import SYSTEM_CLOCK
 from .._runtime import RUNTIME
 from .._transports.base import Layer
-from .._transports.pool import Flavor, library
+from .._transports.libraries import Flavor, library
 from .._types import AsyncTransport, Clock, SyncTransport
 from ..errors import (
     APIConnectionError,

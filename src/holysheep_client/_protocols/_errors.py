@@ -9,12 +9,17 @@ from typing import Any
 
 from ..errors import (
     APIError,
+    AuthenticationError,
+    BadRequestError,
     ContentPolicyError,
     ContextLengthError,
-    error_for_status,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
 )
 
-__all__ = ["build_error"]
+__all__ = ["build_error", "error_for_status"]
 
 # Anthropic has no error code for these, only its message wording; OpenAI has codes.
 _CONTEXT = re.compile(
@@ -65,3 +70,52 @@ def build_error(
     if status == 413:
         return error_for_status(400, text, **extra)
     return error_for_status(status, text, retry_after=retry_after, **extra)
+
+
+_STATUS_CLASSES: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(
+    status_code: int,
+    message: str,
+    *,
+    provider: str | None = None,
+    request_id: str | None = None,
+    body: Any = None,
+    retry_after: float | None = None,
+) -> APIError:
+    """
+    Build the typed error for an HTTP error status.
+
+    Args:
+        status_code: The HTTP status the provider answered with.
+        message: The provider's error message (never a header value).
+        provider: The provider's name.
+        request_id: The provider's request id.
+        body: The decoded error body.
+        retry_after: The wait the provider asked for, for 429s.
+
+    Returns:
+        An instance of the most specific `APIError` subclass for the status.
+    """
+    kw: dict[str, Any] = {
+        "status_code": status_code,
+        "provider": provider,
+        "request_id": request_id,
+        "body": body,
+    }
+    cls = _STATUS_CLASSES.get(status_code)
+    if cls is RateLimitError:
+        return RateLimitError(message, retry_after=retry_after, **kw)
+    if cls is not None:
+        return cls(message, **kw)
+    if status_code >= 500:
+        return ServerError(message, **kw)
+    return APIError(message, **kw)

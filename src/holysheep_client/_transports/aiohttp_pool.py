@@ -27,7 +27,7 @@ from .._runtime import RUNTIME
 from .aiohttp_connector import connector_class
 from .aiohttp_errors import library_error, upstream_pairs
 from .deadline import Bound, current_bound
-from .pool import Flavor, library, ssl_context
+from .libraries import Flavor, library, ssl_context
 
 if TYPE_CHECKING:
     import httpx2

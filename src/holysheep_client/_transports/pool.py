@@ -15,12 +15,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from .._observe.log import logger
 from .._runtime import RUNTIME
 from .base import Layer
 from .deadline import CORES, deadline_backend
+from .libraries import Flavor, h2_available, library, ssl_context
 
 if TYPE_CHECKING:
     import httpx2
@@ -35,8 +36,6 @@ __all__ = [
     "library",
     "ssl_context",
 ]
-
-Flavor = Literal["httpx2", "httpx"]
 
 # httpcore's exceptions, by name, most specific first: each becomes the HTTP
 # library's class of the same name (what httpx's own transport does).
@@ -56,38 +55,6 @@ _EXCEPTIONS: tuple[str, ...] = (
     "RemoteProtocolError",
     "ProtocolError",
 )
-
-
-def library(flavor: str) -> Any:
-    """
-    The ``httpx2`` or ``httpx`` module.
-
-    Raises:
-        ValueError: Any other flavor.
-    """
-    if flavor not in ("httpx2", "httpx"):
-        raise ValueError(f"flavor must be 'httpx2' or 'httpx', not {flavor!r}")
-    return importlib.import_module(flavor)
-
-
-def ssl_context(flavor: str) -> Any:
-    """
-    The TLS context every pool of ``flavor`` shares: the library's default
-    (certifi's CA bundle, verification on), built once per process.
-
-    Building one reads and parses the whole CA bundle (about 50 ms); a client
-    with three providers built three, and an ``SSLContext`` is safe to share
-    between connections and threads.
-    """
-    lib = library(flavor)
-    return RUNTIME.cached(("ssl-context", flavor), lib.create_ssl_context)
-
-
-def h2_available() -> bool:
-    """
-    Whether the ``h2`` package (needed for HTTP/2) is installed.
-    """
-    return importlib.util.find_spec("h2") is not None
 
 
 def _exception_map(flavor: str) -> list[tuple[type[Exception], type[Exception]]]:

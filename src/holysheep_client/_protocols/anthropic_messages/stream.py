@@ -4,6 +4,7 @@ Decoding Anthropic's stream: ``message_start`` ... ``message_stop`` into typed e
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..._content.blocks import ThinkingBlock
@@ -16,6 +17,15 @@ from ..sse import raw_json
 from .decode import stop_reason, usage_of
 
 __all__ = ["AnthropicStreamDecoder"]
+
+#: A text delta exactly as the API sends it (compact JSON, these keys in this
+#: order) whose text has no escape and no control character: the JSON can only
+#: decode to that dict with that text, so the text is taken without decoding it.
+#: Anything else (an escape, spaces, another order) takes the JSON path.
+_PLAIN_TEXT_DELTA = re.compile(
+    r'\{"type":"content_block_delta","index":(?:0|[1-9][0-9]*),'
+    r'"delta":\{"type":"text_delta","text":"([^"\\\x00-\x1f]*)"\}\}'
+).fullmatch
 
 
 class AnthropicStreamDecoder:
@@ -78,6 +88,12 @@ class AnthropicStreamDecoder:
         # This chunk's text pieces, handed to the answer in one go.
         texts: list[str] = []
         for event, data in self._sse.feed(chunk):
+            plain = _PLAIN_TEXT_DELTA(data)
+            if plain is not None:  # the hot path, one per delta
+                text = plain[1]
+                texts.append(text)
+                out.append(TextDelta(text))
+                continue
             try:
                 obj, end = raw_json(data)
             except (ValueError, RecursionError):
@@ -95,7 +111,7 @@ class AnthropicStreamDecoder:
                     "index": int(),
                     "delta": {"type": "text_delta", "text": str() as text},
                 }:
-                    # The hot path, one per delta: a well-formed text delta.
+                    # A well-formed text delta in any other spelling.
                     texts.append(text)
                     out.append(TextDelta(text))
                     continue
