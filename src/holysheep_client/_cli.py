@@ -66,7 +66,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     demo.add_argument(
         "--phase-seconds",
         type=float,
-        default=2.0,
+        default=1.5,
         help="length of each of 4 phases (a held phase lasts longer)",
     )
     demo.add_argument("--concurrency", type=int, default=16, help="callers at once")

@@ -169,7 +169,7 @@ def demo_config(
 
 async def run_demo(
     *,
-    phase_seconds: float = 2.0,
+    phase_seconds: float = 1.5,
     concurrency: int = 16,
     outage: bool = True,
     error_rate: float = 0.05,
