@@ -108,6 +108,9 @@ class SharedStore:
         self._clock = clock
         self._down = False
         self._retry_at = 0.0
+        # Outages seen so far: a reply to a command sent before the current outage
+        # began (answered just before Redis went away) is not a sign it is back.
+        self._outages = 0
         self._lock = threading.Lock()
         self._sync: Any = None
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]
@@ -185,6 +188,8 @@ class SharedStore:
         with self._lock:
             first = not self._down
             self._down = True
+            if first:
+                self._outages += 1
             self._retry_at = self._clock.monotonic() + self.retry_interval
         if first:
             LOGGER.warning(
@@ -195,9 +200,12 @@ class SharedStore:
                 type(exc).__name__,
             )
 
-    def _ok(self) -> None:
+    def _ok(self, outages: int) -> None:
+        """A command sent when ``outages`` had been seen succeeded."""
         if self._down:
             with self._lock:
+                if outages != self._outages:
+                    return  # sent before this outage began: it says nothing of now
                 was, self._down = self._down, False
             if was:
                 LOGGER.info("shared state at %s answers again", self.where)
@@ -215,6 +223,7 @@ class SharedStore:
         """
         if self._skip():
             return None
+        outages = self._outages
         client = self._async_client()
         try:
             try:
@@ -228,7 +237,7 @@ class SharedStore:
             with contextlib.suppress(*self._errors):
                 await client.connection_pool.disconnect(inuse_connections=False)
             return None
-        self._ok()
+        self._ok(outages)
         return reply
 
     def run(self, script: Script, keys: Sequence[str], args: Sequence[Any]) -> Any:
@@ -240,6 +249,7 @@ class SharedStore:
         """
         if self._skip():
             return None
+        outages = self._outages
         client = self._sync_client()
         try:
             try:
@@ -251,7 +261,7 @@ class SharedStore:
             with contextlib.suppress(*self._errors):
                 client.connection_pool.disconnect(inuse_connections=False)
             return None
-        self._ok()
+        self._ok(outages)
         return reply
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
