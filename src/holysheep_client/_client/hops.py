@@ -31,13 +31,12 @@ from .._transports.extensions import (
     EXT_PROVIDER,
     EXT_RETRY_AFTER,
     EXT_TIMEOUTS,
-    EXT_TOKEN_RESERVATION,
     EXT_TOKENS,
 )
-from .._transports.observed import observed
 from .._types import Clock
 from ..errors import APIError, ContextLengthError, OutputValidationError
 from .call import Call, CallRecord, Counters
+from .parsed import parse_judged
 from .scrub import Scrubber
 from .spec import build_spec
 from .tokens import CONTEXT_WINDOWS, context_window, estimate_input_tokens
@@ -294,20 +293,15 @@ class Hops:
         if response.status_code >= 300:
             raise self.error(name, response, body)
         output = call.spec.output
-        stream = observed(response)
-        try:
-            parsed = self._protocols[name].parse_chat(
-                body, provider=name, request_id=_request_id(response), output=output
-            )
-        except APIError:
-            if stream is not None:
-                stream.settle(False)  # a malformed 2xx is the provider's failure
-            raise
-        reservation = request.extensions.get(EXT_TOKEN_RESERVATION)
-        if reservation is not None:
-            reservation.settle(parsed.usage.input_tokens + parsed.usage.output_tokens)
-        if stream is not None:
-            stream.settle(True)
+        parsed = parse_judged(
+            self._protocols[name],
+            request,
+            response,
+            body,
+            provider=name,
+            request_id=_request_id(response),
+            output=output,
+        )
         value = None
         if output is not None and not calls_tools(parsed.content):
             value = self.checked(name, output, parsed.text)

@@ -23,13 +23,12 @@ from .._routing.shadow import ShadowJob, ShadowPolicy
 from .._transports.extensions import (
     EXT_CALL,
     EXT_PROVIDER,
-    EXT_TOKEN_RESERVATION,
     EXT_TOKENS,
 )
-from .._transports.observed import observed
 from .._types import Clock
-from ..errors import APIError, CircuitOpenError, OutputValidationError, RateLimitError
+from ..errors import CircuitOpenError, OutputValidationError, RateLimitError
 from .call import Call, CallRecord
+from .parsed import parse_judged
 from .scrub import Scrubber
 from .tokens import estimate_input_tokens
 
@@ -162,20 +161,15 @@ class ShadowCalls:
                 retry_after=None,
             )
         output = job.spec.output
-        stream = observed(response)
-        try:
-            parsed = proto.parse_chat(
-                body, provider=name, request_id=None, output=output
-            )
-        except APIError:
-            if stream is not None:
-                stream.settle(False)
-            raise
-        reservation = request.extensions.get(EXT_TOKEN_RESERVATION)
-        if reservation is not None:
-            reservation.settle(parsed.usage.input_tokens + parsed.usage.output_tokens)
-        if stream is not None:
-            stream.settle(True)
+        parsed = parse_judged(
+            proto,
+            request,
+            response,
+            body,
+            provider=name,
+            request_id=None,
+            output=output,
+        )
         value = None
         if output is not None:
             try:

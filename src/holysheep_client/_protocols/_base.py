@@ -37,6 +37,7 @@ __all__ = [
     "json_body",
     "malformed",
     "not_an_answer",
+    "parse_models",
     "token_count",
 ]
 
@@ -180,6 +181,24 @@ def json_body(body: bytes, *, provider: str, status: int = 200) -> Any:
         raise APIError(
             f"provider {provider!r} answered {status} with a body that is not valid JSON",
             status_code=status,
+            provider=provider,
+        ) from None
+
+
+def parse_models(body: bytes, *, provider: str) -> list[str]:
+    """
+    The model ids of a ``/models`` page (both protocols list ``data[].id``).
+
+    Raises:
+        APIError: The body is not a models listing.
+    """
+    obj = json_body(body, provider=provider)
+    try:
+        return [str(m["id"]) for m in obj["data"]]
+    except (KeyError, TypeError, AttributeError):
+        raise APIError(
+            f"provider {provider!r} answered a models listing without data",
+            status_code=200,
             provider=provider,
         ) from None
 

@@ -12,7 +12,7 @@ from ..._content.blocks import Block, TextBlock, ThinkingBlock, ToolUseBlock
 from ..._content.schemas import OUTPUT_TOOL, OutputFormat
 from ..._models import Usage
 from ...errors import APIError
-from .._base import ParsedChat, json_body, not_an_answer, token_count
+from .._base import ParsedChat, json_body, not_an_answer, parse_models, token_count
 from .._errors import build_error
 
 __all__ = [
@@ -146,24 +146,6 @@ def parse_error(
         body=decoded,
         retry_after=retry_after,
     )
-
-
-def parse_models(body: bytes, *, provider: str) -> list[str]:
-    """
-    The model ids of a ``/models`` page.
-
-    Raises:
-        APIError: The body is not a models listing.
-    """
-    obj = json_body(body, provider=provider)
-    try:
-        return [str(m["id"]) for m in obj["data"]]
-    except (KeyError, TypeError, AttributeError):
-        raise APIError(
-            f"provider {provider!r} answered a models listing without data",
-            status_code=200,
-            provider=provider,
-        ) from None
 
 
 def parse_count(body: bytes, *, provider: str) -> int:
