@@ -3,7 +3,8 @@ RUNTIME: the package's process-wide mutable state, in one named object with a lo
 
 Like stamina's ``CONFIG``: the test switch `no_backoff` and the caches of classes
 built on first use (hybrid error classes, the observed-stream classes, error
-mapping tables). Nothing else in the package keeps mutable module globals.
+mapping tables), and the bounded caches of encoded content (tool schemas' JSON).
+Nothing else in the package keeps mutable module globals.
 """
 
 from __future__ import annotations
@@ -39,11 +40,12 @@ class Runtime:
         lock: The lock guarding writes (re-entrant, for nested cache fills).
     """
 
-    __slots__ = ("_cache", "_lock", "no_backoff")
+    __slots__ = ("_bounded", "_cache", "_lock", "no_backoff")
 
     def __init__(self, lock: AbstractContextManager[Any]) -> None:
         self._lock = lock
         self._cache: dict[Hashable, Any] = {}
+        self._bounded: dict[str, dict[Hashable, Any]] = {}
         self.no_backoff: NoBackoff | None = None
 
     def swap_no_backoff(self, value: NoBackoff | None) -> NoBackoff | None:
@@ -65,6 +67,37 @@ class Runtime:
                 if key not in self._cache:
                     self._cache[key] = build()
                 value = self._cache[key]
+        return value
+
+    def lookup(self, space: str, key: Hashable) -> Any:
+        """
+        The value cached under ``key`` in the cache ``space`` by `bounded`, or ``None``.
+        """
+        entries = self._bounded.get(space)
+        return None if entries is None else entries.get(key)
+
+    def bounded(
+        self, space: str, key: Hashable, build: Callable[[], T], limit: int
+    ) -> T:
+        """
+        The value cached under ``key`` in the cache ``space``, built by ``build()``
+        when missing; a space about to hold more than ``limit`` entries is emptied
+        first (content keys from callers' data must not grow without end).
+        """
+        entries = self._bounded.get(space)
+        if entries is not None:
+            try:
+                value: T = entries[key]
+            except KeyError:
+                pass
+            else:
+                return value
+        value = build()
+        with self._lock:
+            entries = self._bounded.setdefault(space, {})
+            if len(entries) >= limit:
+                entries.clear()
+            entries[key] = value
         return value
 
     def __repr__(self) -> str:

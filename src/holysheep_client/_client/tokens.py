@@ -12,7 +12,6 @@ reservation is rarely short; the client settles it with the real usage afterward
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Final
 
@@ -23,6 +22,7 @@ from .._content.blocks import (
     ToolResult,
     ToolUseBlock,
 )
+from .._content.encoded import schema_json
 from .._content.request import ChatRequestSpec
 
 __all__ = ["CONTEXT_WINDOWS", "IMAGE_TOKENS", "context_window", "estimate_input_tokens"]
@@ -85,9 +85,9 @@ def estimate_input_tokens(spec: ChatRequestSpec) -> int:
             chars += c
             images += i
     for t in spec.tools:
-        chars += len(t.name) + len(t.description) + len(json.dumps(t.input_schema))
+        chars += len(t.name) + len(t.description) + len(schema_json(t.input_schema))
     if spec.output is not None:
-        chars += len(json.dumps(spec.output.schema))
+        chars += len(schema_json(spec.output.schema))
     messages = len(conv.messages) + (1 if conv.system else 0)
     return (
         math.ceil(chars / _CHARS_PER_TOKEN)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import marshal
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any, Literal
 
 from .._runtime import RUNTIME
 from ..errors import BadRequestError
+from .encoded import CACHE_LIMIT, marshal_key, remember
 from .validate import SchemaError, check_instance
 
 __all__ = ["OUTPUT_TOOL", "OutputFormat", "normalize_response_format", "strict_schema"]
@@ -177,6 +179,26 @@ def normalize_response_format(value: object) -> OutputFormat | None:
 
 
 def _schema_format(schema: Mapping[str, Any], name: object) -> OutputFormat:
+    """
+    The format of a schema dict, once per content (see ``encoded.py``): the strict
+    copy's deep copy costs more than the rest of a call's body together.
+    """
+    key = marshal_key((schema, name))
+    if key is None:
+        return _check_format(schema, name)
+
+    def build() -> OutputFormat:
+        own_schema, own_name = marshal.loads(key)
+        out = _check_format(own_schema, own_name)
+        remember(out.schema)
+        if out.strict is not None:
+            remember(out.strict)
+        return out
+
+    return RUNTIME.bounded("output-format", key, build, CACHE_LIMIT)
+
+
+def _check_format(schema: Mapping[str, Any], name: object) -> OutputFormat:
     if schema.get("type") != "object" or not isinstance(
         schema.get("properties", {}), Mapping
     ):

@@ -5,13 +5,16 @@ Tools and tool choice, from our `Tool` or either protocol's dict, checked once.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .._runtime import RUNTIME
 from ..errors import BadRequestError
 from .blocks import Tool
+from .encoded import CACHE_LIMIT, marshal_key, remember
 
 __all__ = ["ToolChoice", "normalize_tool_choice", "normalize_tools", "wire_id"]
 
@@ -101,6 +104,10 @@ def normalize_tools(tools: object) -> tuple[Tool, ...]:
     """
     Tools given as `Tool` objects or either protocol's dicts.
 
+    Plain dicts are normalized once per content (see ``encoded.py``): a call that
+    gives the same tools again gets the same `Tool` objects, over private copies of
+    the schemas, whatever the caller did to its own dicts in between.
+
     Raises:
         BadRequestError: A tool without a valid name or object schema, or a duplicate.
     """
@@ -108,6 +115,21 @@ def normalize_tools(tools: object) -> tuple[Tool, ...]:
         return ()
     if not isinstance(tools, Sequence) or isinstance(tools, str | bytes):
         raise BadRequestError("tools: expected a list of tools")
+    key = marshal_key(tools)
+    if key is None:  # Tool objects, or not plain data
+        return _normalize(tools)
+    return RUNTIME.bounded("tools", key, lambda: _private(key), CACHE_LIMIT)
+
+
+def _private(key: bytes) -> tuple[Tool, ...]:
+    """The tools of content ``key``, over a copy of it nothing else holds."""
+    out = _normalize(marshal.loads(key))
+    for tool in out:
+        remember(tool.input_schema)
+    return out
+
+
+def _normalize(tools: Sequence[object]) -> tuple[Tool, ...]:
     out = tuple(_tool(t, f"tools[{i}]") for i, t in enumerate(tools))
     names = [t.name for t in out]
     for i, name in enumerate(names):

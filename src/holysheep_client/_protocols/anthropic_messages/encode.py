@@ -4,7 +4,6 @@ Our conversation as an Anthropic Messages request body.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -18,6 +17,7 @@ from ..._content.blocks import (
     ToolResult,
     ToolUseBlock,
 )
+from ..._content.encoded import RawJSON, dumps, schema_json
 from ..._content.request import ChatRequestSpec
 from ..._content.schemas import OUTPUT_TOOL
 from ..._content.tools import wire_id
@@ -106,7 +106,7 @@ def _tool(t: Tool, keep: bool) -> dict[str, Any]:
     out = {
         "name": t.name,
         "description": t.description,
-        "input_schema": dict(t.input_schema),
+        "input_schema": RawJSON(schema_json(t.input_schema)),
     }
     return _cached(out, t.cache_control, keep)
 
@@ -120,7 +120,7 @@ def _tools_and_choice(spec: ChatRequestSpec, body: dict[str, Any], keep: bool) -
             {
                 "name": OUTPUT_TOOL,
                 "description": "Give the final answer as this tool's input.",
-                "input_schema": dict(spec.output.schema),
+                "input_schema": RawJSON(schema_json(spec.output.schema)),
             }
         )
         if spec.tools and (choice is None or choice.kind in ("auto", "any")):
@@ -235,7 +235,7 @@ def chat_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
     Raises:
         BadRequestError: A value the protocol refuses (see `refusal`).
     """
-    return json.dumps(_body(spec, cache), ensure_ascii=False).encode()
+    return dumps(_body(spec, cache))
 
 
 def count_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
@@ -245,7 +245,7 @@ def count_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
     """
     body = _body(spec, cache)
     counted = {k: v for k, v in body.items() if k in COUNT_FIELDS}
-    return json.dumps(counted, ensure_ascii=False).encode()
+    return dumps(counted)
 
 
 def _body(spec: ChatRequestSpec, cache: bool) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from ..._content.blocks import (
     ToolResult,
     ToolUseBlock,
 )
+from ..._content.encoded import RawJSON, dumps, schema_json
 from ..._content.request import ChatRequestSpec
 from ..._observe.log import logger
 
@@ -104,7 +105,7 @@ def _tools_and_format(spec: ChatRequestSpec, body: dict[str, Any]) -> None:
                 "function": {
                     "name": t.name,
                     "description": t.description,
-                    "parameters": dict(t.input_schema),
+                    "parameters": RawJSON(schema_json(t.input_schema)),
                 },
             }
             for t in spec.tools
@@ -133,7 +134,9 @@ def _tools_and_format(spec: ChatRequestSpec, body: dict[str, Any]) -> None:
         "type": "json_schema",
         "json_schema": {
             "name": out.name,
-            "schema": dict(out.strict if out.strict is not None else out.schema),
+            "schema": RawJSON(
+                schema_json(out.strict if out.strict is not None else out.schema)
+            ),
             "strict": strict,
         },
     }
@@ -176,4 +179,4 @@ def chat_body(spec: ChatRequestSpec, *, cache: bool = True) -> bytes:
         body["stream_options"] = {"include_usage": True}
     if spec.extra:
         body.update(spec.extra)
-    return json.dumps(body, ensure_ascii=False).encode()
+    return dumps(body)
