@@ -27,7 +27,7 @@ from holysheep_client._content.tools import normalize_tools
 from holysheep_client._runtime import RUNTIME
 from shells import Shell
 
-SCHEMA = {
+SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {"order_id": {"type": "string", "description": "Bestellnr. №"}},
     "required": ["order_id"],
