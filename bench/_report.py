@@ -147,6 +147,11 @@ def report(
             ratio("chat_tools", "chat"),
             1.10,
         ),
+        (
+            f"chat with tools / plain chat, aiohttp pool (conc {mid})",
+            ratio("chat_tools_aio", "chat_aio"),
+            1.10,
+        ),
         ("open breaker rejection (us)", run["rejection"] * 1e6, 10.0),
         ("import holysheep_client / anthropic", ours / sdk, 0.25),
         (
