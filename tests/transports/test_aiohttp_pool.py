@@ -302,3 +302,31 @@ async def test_a_refused_connection_is_a_connection_error() -> None:
     assert isinstance(info.value.__cause__, httpx2.ConnectError)
     assert isinstance(info.value.__cause__.__cause__, aiohttp.ClientConnectorError)
     await stack.aclose()
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_a_callers_cancel_while_the_headers_are_awaited_stays_a_cancel(
+    server: FakeServer,
+) -> None:
+    """Under a bound the headers' deadline is a timer of ours that cancels the task:
+    a cancellation from the caller is not taken for it, nor left behind."""
+    server.set_faults([Fault("drip", rate=20, drip="headers")])
+    cfg = config(
+        server.url, pool=AIOHTTP, timeout=TimeoutConfig(per_attempt=5.0, total=None)
+    )
+    stack = build_transport_stack(cfg, "fake")
+    request = httpx2.Request(
+        "POST", f"{server.url}/messages", json=BODY, headers=HEADERS
+    )
+    task = asyncio.ensure_future(stack.handle_async_request(request))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert task.cancelled()
+    # The deadline's timer went with the request: nothing fires at 5 s later.
+    loop = asyncio.get_running_loop()
+    live = [h for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
+    assert all(h.when() < loop.time() + 4 for h in live)
+    await stack.aclose()

@@ -277,13 +277,17 @@ class BulkheadTransport(Layer):
         Raises:
             RateLimitError: No slot before the deadline (``status_code=None``).
         """
-        try:
-            waited = await self.bulkhead.acquire_async(
-                request.extensions.get(EXT_DEADLINE)
-            )
-        except RateLimitError as exc:
-            exc.provider = self.provider
-            raise
+        bulkhead = self.bulkhead
+        if bulkhead.try_acquire():  # the common case: a free slot, no coroutine
+            waited = 0.0
+        else:
+            try:
+                waited = await bulkhead.acquire_async(
+                    request.extensions.get(EXT_DEADLINE)
+                )
+            except RateLimitError as exc:
+                exc.provider = self.provider
+                raise
         try:
             if waited > 0:
                 self._waited(waited)

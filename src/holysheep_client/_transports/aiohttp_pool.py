@@ -26,6 +26,7 @@ from .._observe.log import logger
 from .._runtime import RUNTIME
 from .aiohttp_connector import connector_class
 from .aiohttp_errors import library_error, upstream_pairs
+from .aiohttp_timers import Expiry, Watch
 from .deadline import Bound, current_bound
 from .libraries import Flavor, library, ssl_context
 
@@ -41,52 +42,6 @@ _HTTP_VERSIONS = {0: b"HTTP/1.0", 1: b"HTTP/1.1"}
 _SKIP_AUTO = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
 
-class _Watch:
-    """
-    The deadline of one response's pending body read, on the loop's clock.
-
-    One timer at most; `expect` only stores a later deadline, and the timer,
-    when it fires early, re-arms itself for it.
-    """
-
-    __slots__ = ("_content", "_handle", "_lib", "_loop", "armed", "due")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, content: Any, lib: Any) -> None:
-        self._loop = loop
-        self._content = content
-        self._lib = lib
-        self._handle: asyncio.TimerHandle | None = None
-        self.armed = 0.0
-        self.due: float | None = None
-
-    def expect(self, due: float) -> None:
-        self.due = due
-        handle = self._handle
-        if handle is None or due < self.armed:
-            if handle is not None:
-                handle.cancel()
-            self.armed = due
-            self._handle = self._loop.call_at(due, self._fire)
-
-    def _fire(self) -> None:
-        self._handle = None
-        due = self.due
-        if due is None:
-            return  # no read pending: the next read arms again
-        if self._loop.time() < due:
-            self.armed = due
-            self._handle = self._loop.call_at(due, self._fire)
-            return
-        self._content.set_exception(
-            self._lib.ReadTimeout("the request's deadline passed")
-        )
-
-    def cancel(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-
-
 class _Body:
     """aiohttp's response body as the library's ``AsyncByteStream``; see the module."""
 
@@ -97,7 +52,7 @@ class _Body:
         self._lib = lib
         self._pairs = pairs
         self._offset: float | None = None  # loop time minus the bound clock's
-        self._watch: _Watch | None = None
+        self._watch: Watch | None = None
         self._done = False
 
     def __aiter__(self) -> AsyncIterator[bytes]:
@@ -109,16 +64,19 @@ class _Body:
         content = self._resp.content
         bound = current_bound()
         try:
-            if bound is None or bound.at is None:
-                if (
-                    bound is not None
-                    and bound.abort is not None
-                    and bound.abort.aborted
-                ):
-                    raise self._lib.ReadError("the request was aborted")
+            if bound is None:
                 chunk: bytes = await content.readany()
             else:
-                chunk = await self._bounded(content, bound)
+                if bound.abort is not None and bound.abort.aborted:
+                    raise self._lib.ReadError("the request was aborted")
+                if bound.at is None:
+                    chunk = await content.readany()
+                else:  # inline, not a coroutine of its own: one frame less per read
+                    watch = self._arm(content, bound)
+                    try:
+                        chunk = await content.readany()
+                    finally:
+                        watch.due = None
         except Exception as exc:
             self._close()
             mapped = library_error(exc, self._pairs)
@@ -132,9 +90,8 @@ class _Body:
             self._watch.cancel()
         raise StopAsyncIteration
 
-    async def _bounded(self, content: Any, bound: Bound) -> bytes:
-        if bound.abort is not None and bound.abort.aborted:
-            raise self._lib.ReadError("the request was aborted")
+    def _arm(self, content: Any, bound: Bound) -> Watch:
+        """The watch of this read, armed for ``bound`` (raises when it has passed)."""
         loop = asyncio.get_running_loop()
         now = loop.time()
         offset = self._offset
@@ -145,13 +102,9 @@ class _Body:
             raise self._lib.ReadTimeout("the request's deadline passed")
         watch = self._watch
         if watch is None:
-            watch = self._watch = _Watch(loop, content, self._lib)
+            watch = self._watch = Watch(loop, content, self._lib)
         watch.expect(due)
-        try:
-            chunk: bytes = await content.readany()
-        finally:
-            watch.due = None
-        return chunk
+        return watch
 
     def _close(self) -> None:
         self._done = True
@@ -308,9 +261,19 @@ class AiohttpPoolTransport:
         try:
             if due is None:
                 resp = await send
-            else:
-                async with asyncio.timeout_at(due):
+            else:  # inline, not a coroutine or context manager: no frame per wake-up
+                task = asyncio.current_task()
+                assert task is not None  # a request runs in a task
+                expiry = Expiry(task)
+                handle = loop.call_at(due, expiry)
+                try:
                     resp = await send
+                except asyncio.CancelledError:
+                    if expiry.ours():
+                        raise TimeoutError from None
+                    raise
+                finally:
+                    handle.cancel()
         except TimeoutError as exc:
             mapped = library_error(exc, self._pairs)
             if mapped is None:  # our bound, not one of aiohttp's timeouts

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from typing import Any, Final
 
 from .._types import Clock
@@ -131,25 +131,15 @@ class Bound:
 _BOUND: ContextVar[Bound | None] = ContextVar("holysheep_bound", default=None)
 
 
-def current_bound() -> Bound | None:
-    """
-    The bound of the request whose I/O runs in this context, if any.
-    """
-    return _BOUND.get()
+# The ContextVar's own methods, so reading or setting the bound adds no Python call
+# to the socket operations and body reads of every request.
 
-
-def enter_bound(bound: Bound) -> Token[Bound | None]:
-    """
-    Make ``bound`` the current one; pass the token to `leave_bound`.
-    """
-    return _BOUND.set(bound)
-
-
-def leave_bound(token: Token[Bound | None]) -> None:
-    """
-    Undo `enter_bound`.
-    """
-    _BOUND.reset(token)
+#: The bound of the request whose I/O runs in this context, if any.
+current_bound = _BOUND.get
+#: Make a bound the current one; pass the token to `leave_bound`.
+enter_bound = _BOUND.set
+#: Undo `enter_bound`.
+leave_bound = _BOUND.reset
 
 
 def time_left(timeout: float | None) -> float | None:

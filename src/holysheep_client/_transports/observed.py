@@ -167,7 +167,7 @@ class ObservedStream:
         """
         if self._ait is None:
             self._ait = self._inner.__aiter__()
-        bound = self._bound_for(deadline)
+        bound = self._bound if deadline is None else self._bound_for(deadline)
         token = enter_bound(bound) if bound is not None else None
         try:
             chunk: bytes = await self._ait.__anext__()
@@ -214,7 +214,7 @@ class ObservedStream:
         """
         if self._it is None:
             self._it = iter(self._inner)
-        bound = self._bound_for(deadline)
+        bound = self._bound if deadline is None else self._bound_for(deadline)
         token = enter_bound(bound) if bound is not None else None
         try:
             chunk: bytes = next(self._it)
@@ -312,7 +312,9 @@ def observe(response: Any, callback: EndCallback) -> None:
     at once with ``True``.
     """
     stream = response.stream
-    if isinstance(stream, ObservedStream):
-        stream.add(callback)
-    else:
+    if not isinstance(stream, ObservedStream):
         callback(True)
+    elif stream._ended:
+        callback(stream._outcome)
+    else:
+        stream._callbacks.append(callback)  # `add`, without a call per layer
