@@ -69,7 +69,9 @@ class _Body:
             else:
                 if bound.abort is not None and bound.abort.aborted:
                     raise self._lib.ReadError("the request was aborted")
-                if bound.at is None:
+                if bound.at is None or content.is_eof():
+                    # No deadline, or the whole body is in (aiohttp fed its end):
+                    # the read returns at once, no timer needed.
                     chunk = await content.readany()
                 else:  # inline, not a coroutine of its own: one frame less per read
                     watch = self._arm(content, bound)
