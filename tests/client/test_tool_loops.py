@@ -336,3 +336,42 @@ async def test_a_tool_call_is_a_turn_of_the_loop_not_a_wrong_answer(
         done = await ask([ASK, r.to_message(), ToolResult(call.id, "shipped")])
     assert done.parsed == Shipment(order_id="42", shipped=True)
     assert done.tool_calls == [] and done.stop_reason == "end_turn"
+
+
+# An id as some OpenAI-compatible providers give them: 43 characters, more than the
+# OpenAI API takes back (40), with a '.' the Anthropic API refuses outright.
+LONG_ID = "call_0.3f5a2b8c-1d4e-4f6a-9b7c-2e8d1a0f5c3b"
+LONG_ID_2 = LONG_ID[:-1] + "d"
+
+
+@pytest.mark.parametrize("protocol", ["openai", "anthropic"])
+async def test_foreign_tool_call_ids_are_sent_as_each_protocol_takes_them(
+    shell: Shell, protocol: str
+) -> None:
+    """A history with a long, unsafe id from another provider goes to either protocol:
+    the id is mapped the same for the call and its result, so they stay paired, and
+    two ids that differ only at the end stay two (the strict fake refuses either)."""
+    fp = fakes("a")
+    calls = [
+        ToolUseBlock(LONG_ID, "lookup_order", {"order_id": "42"}),
+        ToolUseBlock(LONG_ID_2, "lookup_order", {"order_id": "43"}),
+    ]
+    messages: list[Any] = [
+        ASK,
+        {"role": "assistant", "content": calls},
+        {"role": "user", "content": [ToolResult(c.id, "shipped") for c in calls]},
+    ]
+    async with shell.client(config(("a", protocol)), fakes=fp) as client:
+        r = await client.chat(messages=messages, model="m", tools=[LOOKUP])
+    [sent] = chats(fp["a"])
+    assert sent.status == 200 and r.provider == "a"
+    body = sent.body
+    if protocol == "openai":
+        ids = [c["id"] for c in body["messages"][1]["tool_calls"]]
+        answered = [m["tool_call_id"] for m in body["messages"][2:4]]
+        assert all(len(i) <= 40 for i in ids)
+    else:
+        ids = [b["id"] for b in body["messages"][1]["content"]]
+        answered = [b["tool_use_id"] for b in body["messages"][2]["content"]]
+        assert all("." not in i for i in ids)
+    assert ids == answered and len(set(ids)) == 2

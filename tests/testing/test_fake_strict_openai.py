@@ -60,6 +60,7 @@ REFUSED = [
     ("unanswered-at-end", {"messages": [*USER, ASKED]}, "did not have response messages: call_1", "messages.[1].role"),
     ("tool-without-id", {"messages": [*USER, ASKED, {"role": "tool", "content": "x"}]}, "Missing required parameter: 'messages[2].tool_call_id'.", "messages[2].tool_call_id"),
     ("arguments-object", {"messages": [*USER, {**ASKED, "tool_calls": [{**CALL, "function": {"name": "lookup_order", "arguments": {"order_id": "A1"}}}]}, ANSWER]}, "Invalid type for 'messages[1].tool_calls[0].function.arguments': expected a string, but got an object instead.", "messages[1].tool_calls[0].function.arguments"),
+    ("call-id-too-long", {"messages": [*USER, {**ASKED, "tool_calls": [{**CALL, "id": "c" * 41}]}, {**ANSWER, "tool_call_id": "c" * 41}]}, "Invalid 'messages[1].tool_calls[0].id': string too long. Expected a string with maximum length 40, but got a string with length 41 instead.", "messages[1].tool_calls[0].id"),
     ("call-without-type", {"messages": [*USER, {**ASKED, "tool_calls": [{"id": "call_1", "function": CALL["function"]}]}, ANSWER]}, "Missing required parameter: 'messages[1].tool_calls[0].type'.", "messages[1].tool_calls[0].type"),
     ("assistant-null", {"messages": [*USER, {"role": "assistant", "content": None}, *USER]}, "Invalid value for 'content': expected a string, got null.", "messages.[1].content"),
     ("empty-parts", {"messages": [{"role": "user", "content": []}]}, "array too short", "messages[0].content"),
@@ -112,6 +113,7 @@ def test_refused_as_the_real_api_refuses(
 
 ACCEPTED = [
     ("tool-loop", {"tools": [OPENAI_TOOL], "messages": [*USER, ASKED, ANSWER]}),
+    ("call-id-of-40", {"tools": [OPENAI_TOOL], "messages": [*USER, {**ASKED, "tool_calls": [{**CALL, "id": "c" * 40}]}, {**ANSWER, "tool_call_id": "c" * 40}]}),
     ("parallel-calls", {"tools": [OPENAI_TOOL], "parallel_tool_calls": True, "messages": [*USER, {**ASKED, "tool_calls": [CALL, {**CALL, "id": "call_2"}]}, ANSWER, {**ANSWER, "tool_call_id": "call_2"}, *USER]}),
     ("assistant-text-and-calls", {"tools": [OPENAI_TOOL], "messages": [*USER, {**ASKED, "content": "Let me check."}, ANSWER]}),
     ("images", {"messages": user({"type": "text", "text": "what?"}, image_url(f"data:image/png;base64,{PNG_B64}"), {"type": "image_url", "image_url": {"url": "https://x/a.png", "detail": "low"}})}),

@@ -42,6 +42,10 @@ _KEYS: dict[str, frozenset[str]] = {
 }
 
 
+#: The longest ``tool_calls[].id`` the API takes.
+MAX_CALL_ID = 40
+
+
 def _tool_calls(msg: Mapping[str, Any], i: int) -> list[FakeToolCall]:
     calls = msg.get("tool_calls")
     param = f"messages[{i}].tool_calls"
@@ -112,6 +116,14 @@ def _tool_calls(msg: Mapping[str, Any], i: int) -> list[FakeToolCall]:
             bad(
                 f"Invalid type for '{path}.id': expected a string, but got {kind_of(call['id'])} instead.",
                 f"{path}.id",
+            )
+        if len(call["id"]) > MAX_CALL_ID:
+            bad(
+                f"Invalid '{path}.id': string too long. Expected a string with maximum"
+                f" length {MAX_CALL_ID}, but got a string with length {len(call['id'])}"
+                " instead.",
+                f"{path}.id",
+                "string_above_max_length",
             )
         try:
             args = json.loads(fn["arguments"]) if fn["arguments"] else {}

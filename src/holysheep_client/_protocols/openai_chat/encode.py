@@ -4,6 +4,7 @@ Our conversation as an OpenAI chat-completions request body.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -19,7 +20,7 @@ from ..._content.encoded import RawJSON, dumps, schema_json
 from ..._content.request import ChatRequestSpec
 from ..._observe.log import logger
 
-__all__ = ["JSON_INSTRUCTION", "chat_body", "reasoning_effort"]
+__all__ = ["JSON_INSTRUCTION", "MAX_CALL_ID", "call_id", "chat_body", "reasoning_effort"]
 
 #: The system line added to a ``response_format="json"`` prompt that lacks the word.
 JSON_INSTRUCTION = "Respond with a JSON object."
@@ -49,12 +50,31 @@ def _parts(blocks: list[TextBlock | ImageBlock]) -> str | list[dict[str, Any]]:
     ]
 
 
+#: The longest tool-call id the API takes (``string_above_max_length`` above it).
+MAX_CALL_ID = 40
+
+
+def call_id(tool_use_id: str) -> str:
+    """
+    A tool-call id of at most `MAX_CALL_ID` characters, as the API takes them.
+
+    Ids of another protocol or provider can be longer (and the Anthropic mapping of
+    an unsafe id adds a digest). A longer one keeps its first 27 characters and gets
+    a digest of the whole appended, the same for a call and for its result, so they
+    stay paired and two ids stay two.
+    """
+    if len(tool_use_id) <= MAX_CALL_ID:
+        return tool_use_id
+    digest = hashlib.sha256(tool_use_id.encode()).hexdigest()[:12]
+    return f"{tool_use_id[:27]}_{digest}"
+
+
 def _tool_message(r: ToolResult) -> list[dict[str, Any]]:
     text = r.text()
     if r.is_error:
         text = f"[tool error] {text}"  # the protocol has no error flag: say it
     out: list[dict[str, Any]] = [
-        {"role": "tool", "tool_call_id": r.tool_use_id, "content": text}
+        {"role": "tool", "tool_call_id": call_id(r.tool_use_id), "content": text}
     ]
     images = (
         []
@@ -88,7 +108,7 @@ def _assistant(m: Message) -> dict[str, Any]:
     if calls:
         out["tool_calls"] = [
             {
-                "id": c.id,
+                "id": call_id(c.id),
                 "type": "function",
                 "function": {"name": c.name, "arguments": c.arguments()},
             }
