@@ -20,7 +20,13 @@ from ..._content.encoded import RawJSON, dumps, schema_json
 from ..._content.request import ChatRequestSpec
 from ..._observe.log import logger
 
-__all__ = ["JSON_INSTRUCTION", "MAX_CALL_ID", "call_id", "chat_body", "reasoning_effort"]
+__all__ = [
+    "JSON_INSTRUCTION",
+    "MAX_CALL_ID",
+    "call_id",
+    "chat_body",
+    "reasoning_effort",
+]
 
 #: The system line added to a ``response_format="json"`` prompt that lacks the word.
 JSON_INSTRUCTION = "Respond with a JSON object."
