@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from client_helpers import config, fakes
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from holysheep_client import Tool
 from holysheep_client._content.encoded import (
@@ -150,3 +152,42 @@ async def test_a_tool_schema_changed_between_calls_reaches_the_provider(
     assert "maxLength" not in sent(first)["properties"]["order_id"]
     assert sent(second)["properties"]["order_id"]["maxLength"] == 12
     assert sent(second)["required"] == ["order_id"]
+
+
+_SCALARS = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+)
+_JSON = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _rawify(value: Any, draw: Any) -> Any:
+    """``value`` with some of its nested values replaced by their `RawJSON`."""
+    if isinstance(value, dict):
+        return {
+            k: RawJSON(json.dumps(v, ensure_ascii=False))
+            if draw(st.booleans())
+            else _rawify(v, draw)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_rawify(v, draw) for v in value]
+    return value
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=st.dictionaries(st.text(max_size=8), _JSON, max_size=5), data=st.data())
+def test_a_spliced_body_decodes_as_the_plain_one(
+    body: dict[str, Any], data: Any
+) -> None:
+    """Any JSON body, some values pre-encoded (the placeholder itself among the
+    strings the caller may send), decodes as the body encoded in one go."""
+    body = {**body, "mark": _MARK} if data.draw(st.booleans()) else body
+    spliced = _rawify(body, data.draw)
+    assert json.loads(dumps(spliced)) == json.loads(json.dumps(body))
