@@ -13,8 +13,9 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
-from ._chat import FakeChat
+from ._chat import FakeChat, FakeTool, FakeToolCall
 from ._plan import ChatRequest, chunk_text, signature_of
+from ._schema import schema_example
 from ._script import UNSET, FakeReply
 
 __all__ = ["DEFAULT_THINKING", "Answer", "Part", "build_answer"]
@@ -106,6 +107,10 @@ def build_answer(chat_request: ChatRequest, reply: str | FakeReply, seq: int) ->
     as_tool = _json_as_tool(chat, fake)
     if fake.json is not UNSET and not as_tool:
         text = json.dumps(fake.json, ensure_ascii=False)
+    must = None if calls or as_tool else _must_call(chat, fake)
+    if must is not None:
+        # tool_choice forces a tool call: the real API answers with one, never text.
+        text, calls = "", [must]
     if chat_request.prefill is not None and text.startswith(chat_request.prefill):
         text = text[len(chat_request.prefill) :]
     text, stop_sequence = _cut_at_stop(text, chat.stop)
@@ -156,6 +161,41 @@ def _json_as_tool(chat: FakeChat, fake: FakeReply) -> bool:
         and chat.protocol == "anthropic"
         and chat.forced_tool is not None
         and chat.schema_name == chat.forced_tool
+    )
+
+
+def _must_call(chat: FakeChat, fake: FakeReply) -> FakeToolCall | None:
+    """
+    The call a reply without one becomes when ``tool_choice`` forces a tool.
+
+    ``tool`` (Anthropic) calls the named tool; ``any`` (OpenAI ``required``) calls
+    the first offered tool whose schema a JSON reply fits (its keys among the
+    properties, every required key there), else the first tool. The input is the
+    JSON reply when it fits the tool, else an example of the tool's schema
+    (`schema_example`). The answer without a script is built the same way.
+    """
+    if chat.tool_choice not in ("any", "tool") or not chat.tools:
+        return None
+    value = fake.json if isinstance(fake.json, dict) else None
+    tool: FakeTool | None = None
+    if chat.tool_choice == "tool":
+        tool = chat.tool(chat.forced_tool or "")
+    elif value is not None:
+        tool = next((t for t in chat.tools if _fits(t, value)), None)
+    tool = tool or chat.tools[0]
+    if value is not None and _fits(tool, value):
+        return FakeToolCall(tool.name, value)
+    example = schema_example(tool.input_schema)
+    return FakeToolCall(tool.name, example if isinstance(example, dict) else {})
+
+
+def _fits(tool: FakeTool, value: dict[str, object]) -> bool:
+    props = tool.input_schema.get("properties", {})
+    required = tool.input_schema.get("required", [])
+    return (
+        isinstance(props, dict)
+        and all(k in props for k in value)
+        and all(k in value for k in required if isinstance(k, str))
     )
 
 

@@ -103,6 +103,7 @@ def json_answer(value: Any) -> SpecScript:
 
     On OpenAI it is the message content; on Anthropic the message text, or the
     ``tool_use`` input of the tool ``tool_choice`` forces (structured output).
+    Under a forced choice of any tool it is the input of the tool it fits.
 
     Args:
         value: Any JSON value.

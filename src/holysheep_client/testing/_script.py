@@ -187,32 +187,20 @@ Script = ScriptFn | FakeReply
 
 def default_answer(chat: FakeChat, text: str) -> str | FakeReply:
     """
-    The answer when no script is given: what the request forces, else ``text``.
+    The answer when no script is given: what the request asks for, else ``text``.
 
-    A forced tool (Anthropic ``tool_choice`` ``tool``/``any``, OpenAI
-    ``required`` or a named function) is called with an input built from its
-    schema; a schema asked for (or OpenAI's ``json_object``) gets a value built
-    from it (see `schema_example`: first enum value, defaults, empty strings,
-    zeros); otherwise the reply is ``text``.
+    A schema asked for (or OpenAI's ``json_object``) gets a value built from it
+    (see `schema_example`: first enum value, defaults, empty strings, zeros);
+    otherwise the reply is ``text``. A forced tool (Anthropic ``tool_choice``
+    ``tool``/``any``, OpenAI ``required`` or a named function) turns either into
+    that tool's call when the answer is built, as it does a script's reply.
 
     Args:
         chat: The request.
         text: The provider's plain reply text.
     """
-    if chat.tool_choice in ("any", "tool") and chat.tools:
-        tool = chat.tool(chat.forced_tool or "") or chat.tools[0]
-        if chat.protocol == "anthropic" and chat.schema_name == tool.name:
-            return FakeReply(json=schema_example(tool.input_schema))
-        return FakeReply(
-            tool_calls=[FakeToolCall(tool.name, _object(tool.input_schema))]
-        )
     if chat.schema is not None:
         return FakeReply(json=schema_example(chat.schema))
     if chat.wants_json:
         return FakeReply(json={})
     return text
-
-
-def _object(schema: Mapping[str, Any]) -> dict[str, Any]:
-    value = schema_example(schema)
-    return value if isinstance(value, dict) else {}
