@@ -375,3 +375,19 @@ async def test_foreign_tool_call_ids_are_sent_as_each_protocol_takes_them(
         answered = [b["tool_use_id"] for b in body["messages"][2]["content"]]
         assert all("." not in i for i in ids)
     assert ids == answered and len(set(ids)) == 2
+
+
+async def test_structured_output_beside_tools_is_parsed_on_anthropic(
+    shell: Shell,
+) -> None:
+    """With the caller's tools too, Anthropic gets tool_choice any; the model's call
+    of the output tool is the parsed answer, not a tool call for the caller."""
+    fp = fakes("a", script=json_answer({"order_id": "42", "shipped": True}))
+    async with shell.client(config(("a", "anthropic")), fakes=fp) as client:
+        r = await client.chat(
+            messages=[ASK], model="m", tools=[LOOKUP], response_format=Shipment
+        )
+    [sent] = chats(fp["a"])
+    assert sent.body["tool_choice"] == {"type": "any"}
+    assert r.parsed == Shipment(order_id="42", shipped=True)
+    assert r.tool_calls == []
