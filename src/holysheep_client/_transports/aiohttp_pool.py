@@ -274,6 +274,8 @@ class AiohttpPoolTransport:
                     if expiry.ours():
                         raise TimeoutError from None
                     raise
+                else:
+                    expiry.settle()  # fired as the headers came: take it back
                 finally:
                     handle.cancel()
         except TimeoutError as exc:

@@ -79,6 +79,14 @@ class Expiry:
         """
         return self.fired and self.task.uncancel() <= self.cancelling
 
+    def settle(self) -> None:
+        """
+        After a wait that ended well: take back a cancellation this expiry asked
+        for too late to interrupt it, as `asyncio.timeout_at` does on exit.
+        """
+        if self.fired:
+            self.task.uncancel()
+
     def __call__(self) -> None:
         self.fired = True
         self.task.cancel()
