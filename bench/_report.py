@@ -138,8 +138,44 @@ def report(
             f"full stack / bare pool on aiohttp (conc {mid}): {layers:.3f} (not a"
             " target: the layers' fixed cost over a pool a third of httpcore's)"
         )
+    paired = run.get("layers", {})
+    stack, control = paired.get("stack"), paired.get("control")
+    rounds = ratio("stack", "pool")
+    if stack is not None and control is not None:
+        n = len(stack.ratios)
+        print(
+            f"full stack / bare pool, {n} alternated pairs of {args.pair_requests}"
+            f" calls (conc 50): {stack.ratio:.3f} +- {stack.spread:.3f};"
+            f" control, bare pool / itself: {control.ratio:.3f}"
+            f" +- {control.spread:.3f}"
+        )
+        if rounds is not None:
+            print(f"  (the same ratio from the rounds above: {rounds:.3f})")
+    fixed, pool = run.get("fixed"), results.get(("pool", 50))
+    if fixed is not None:
+        bare, stacked = fixed
+        weight = ""
+        if pool is not None and pool.cpu:
+            part = (stacked - bare) / statistics.median(pool.cpu.values())
+            weight = f", {part * 100:.1f}% of the bare pool's CPU per call at conc 50"
+        print(
+            f"the layers' own cost, in memory: {(stacked - bare) * 1e6:.1f} us per call"
+            f" (httpx2 alone {bare * 1e6:.1f}, under the stack {stacked * 1e6:.1f})"
+            f"{weight}"
+        )
     checks: list[tuple[str, float | None, float]] = [
-        (f"full stack / bare pool (conc {mid})", ratio("stack", "pool"), 1.05),
+        (
+            "full stack / bare pool (conc 50, alternated pairs)"
+            if stack is not None
+            else f"full stack / bare pool (conc {mid})",
+            stack.ratio if stack is not None else rounds,
+            1.05,
+        ),
+        (
+            "control: |bare pool / itself - 1| (alternated pairs)",
+            None if control is None else abs(control.ratio - 1),
+            0.03,
+        ),
         (f"full stack / raw httpx2 (conc {mid})", ratio("stack", "raw"), 1.10),
         (f"AsyncClient.chat / anthropic SDK (conc {mid})", ratio("chat", "sdk"), 0.85),
         (

@@ -24,6 +24,7 @@ from typing import Any
 
 from holysheep_client.testing import FakeServer
 
+from ._paired import Paired, measure_pairs
 from ._streams import REPLY, STREAM_VARIANTS, measure_stream, our_share
 from ._variants import VARIANTS, Variant, bench_config
 
@@ -159,6 +160,30 @@ def _profiled(run: Any, variant: Variant, cpu: float) -> float:
     return our_share(profile) * cpu
 
 
+def _layers(
+    args: argparse.Namespace, variants: list[Variant], server: FakeServer
+) -> dict[str, Paired]:
+    """
+    The full stack against the bare pool in alternated pairs, and the bare pool
+    against itself the same way (the control: how far from 1 noise alone reads).
+    """
+    keys = {v.key: v for v in variants}
+    if not args.pairs or "stack" not in keys or "pool" not in keys:
+        return {}
+    got = {}
+    for name, a in (("stack", keys["stack"]), ("control", keys["pool"])):
+        got[name] = measure_pairs(
+            a,
+            keys["pool"],
+            server.origin,
+            server.url,
+            pairs=args.pairs,
+            calls=args.pair_requests,
+            conc=50,
+        )
+    return got
+
+
 def _run(args: argparse.Namespace, variants: list[Variant]) -> dict[str, Any]:
     results: Results = {}
     streams: Results = {}
@@ -179,6 +204,7 @@ def _run(args: argparse.Namespace, variants: list[Variant]) -> dict[str, Any]:
                         med = statistics.median(s.cpu.values())
                         shares[v.key] = _profiled(call, v, med)
         rejection = asyncio.run(_open_breaker_rejection(server.url, 20_000))
+        layers = _layers(args, variants, server)
     stream_variants = [v for v in STREAM_VARIANTS if v.key in args.streams_of]
     if stream_variants and args.stream_concurrency:
         with FakeServer.start(reply=REPLY) as server:
@@ -212,6 +238,7 @@ def _run(args: argparse.Namespace, variants: list[Variant]) -> dict[str, Any]:
         "shares": shares,
         "memory": memory,
         "rejection": rejection,
+        "layers": layers,
     }
 
 
@@ -236,6 +263,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--memory-streams", type=int, default=1000, help="in flight at once; 0: skip"
     )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=40,
+        help="alternated pairs judging full stack / bare pool (conc 50); 0: skip",
+    )
+    parser.add_argument(
+        "--pair-requests", type=int, default=500, help="calls per chunk of a pair"
+    )
     args = parser.parse_args(argv)
     # The breaker measurement opens a breaker on purpose: keep its warning quiet.
     logging.getLogger("holysheep_client").setLevel(logging.ERROR)
@@ -252,6 +288,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     run = _run(args, variants)
     run["imports"] = (_import_time("holysheep_client"), _import_time("anthropic"))
+    if any(v.key == "stack" for v in variants):
+        from ._fixed import fixed_cost
+
+        run["fixed"] = fixed_cost()
     load = os.getloadavg()
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     return report(args, variants, run)
