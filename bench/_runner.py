@@ -273,6 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--pair-requests", type=int, default=500, help="calls per chunk of a pair"
     )
     args = parser.parse_args(argv)
+    if 0 < args.pairs < 4:
+        parser.error("--pairs must be 0 (skip) or at least 4 (for the spread)")
     # The breaker measurement opens a breaker on purpose: keep its warning quiet.
     logging.getLogger("holysheep_client").setLevel(logging.ERROR)
     variants = [v for v in VARIANTS if not args.only or v.key in args.only]
