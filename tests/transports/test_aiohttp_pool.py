@@ -333,3 +333,28 @@ async def test_a_callers_cancel_while_the_headers_are_awaited_stays_a_cancel(
         h for h in scheduled if isinstance(h._callback, Expiry) and not h.cancelled()
     ]
     await stack.aclose()
+
+
+@pytest.mark.anyio
+async def test_an_expiry_that_fired_too_late_is_taken_back_a_foreign_cancel_is_not() -> (
+    None
+):
+    """`Expiry.settle` after a wait that ended well: a cancellation the expiry asked
+    for is taken back from the task (as ``asyncio.timeout_at`` does on exit); one
+    asked for by someone else stays."""
+    task = asyncio.current_task()
+    assert task is not None
+    late = Expiry(task)
+    late()  # fired as the headers came
+    assert task.cancelling() == 1
+    late.settle()
+    assert task.cancelling() == 0
+    with pytest.raises(asyncio.CancelledError):  # the request already delivered
+        await asyncio.sleep(0)
+    idle = Expiry(task)
+    task.cancel()  # a caller's cancel, the expiry never fired
+    idle.settle()
+    assert task.cancelling() == 1
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.sleep(0)
+    task.uncancel()
