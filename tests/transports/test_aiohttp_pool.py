@@ -339,21 +339,30 @@ async def test_a_callers_cancel_while_the_headers_are_awaited_stays_a_cancel(
 async def test_an_expiry_that_fired_too_late_is_taken_back_a_foreign_cancel_is_not() -> (
     None
 ):
-    """`Expiry.settle` after a wait that ended well: a cancellation the expiry asked
-    for is taken back from the task (as ``asyncio.timeout_at`` does on exit); one
-    asked for by someone else stays."""
+    """`Expiry.absorb` after a wait that ended well: a cancellation the expiry asked
+    for is taken back and never reaches the task's next await; one asked for by
+    someone else stays, alone or beside ours."""
     task = asyncio.current_task()
     assert task is not None
     late = Expiry(task)
     late()  # fired as the headers came
     assert task.cancelling() == 1
-    late.settle()
+    await late.absorb()
     assert task.cancelling() == 0
-    with pytest.raises(asyncio.CancelledError):  # the request already delivered
-        await asyncio.sleep(0)
+    await asyncio.sleep(0)  # nothing left to deliver: no CancelledError
+
     idle = Expiry(task)
-    task.cancel()  # a caller's cancel, the expiry never fired
-    idle.settle()
+    task.cancel()  # a caller's cancel; the expiry never fired
+    await idle.absorb()
+    assert task.cancelling() == 1
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.sleep(0)
+    task.uncancel()
+
+    both = Expiry(task)
+    both()
+    task.cancel()  # a caller's cancel beside ours
+    await both.absorb()
     assert task.cancelling() == 1
     with pytest.raises(asyncio.CancelledError):
         await asyncio.sleep(0)

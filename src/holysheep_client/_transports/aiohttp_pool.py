@@ -274,10 +274,10 @@ class AiohttpPoolTransport:
                     if expiry.ours():
                         raise TimeoutError from None
                     raise
-                else:
-                    expiry.settle()  # fired as the headers came: take it back
                 finally:
                     handle.cancel()
+                if expiry.fired:  # as the headers came: take it back
+                    await expiry.absorb()
         except TimeoutError as exc:
             mapped = library_error(exc, self._pairs)
             if mapped is None:  # our bound, not one of aiohttp's timeouts

@@ -79,13 +79,24 @@ class Expiry:
         """
         return self.fired and self.task.uncancel() <= self.cancelling
 
-    def settle(self) -> None:
+    async def absorb(self) -> None:
         """
         After a wait that ended well: take back a cancellation this expiry asked
-        for too late to interrupt it, as `asyncio.timeout_at` does on exit.
+        for too late to interrupt it, so the task never sees it.
+
+        `asyncio.timeout_at` only uncancels on exit, and on Python 3.11 the
+        request stays pending and is delivered at the task's next ``await``: a
+        call whose headers came as its deadline fired would raise a bare
+        `CancelledError` somewhere above. Here it is delivered and dropped at
+        once, unless a cancellation from elsewhere is pending too: that one stands.
         """
-        if self.fired:
-            self.task.uncancel()
+        if not self.fired or self.task.uncancel() > self.cancelling:
+            return
+        try:
+            await asyncio.sleep(0)  # where a pending request is delivered
+        except asyncio.CancelledError:
+            if self.task.cancelling() > self.cancelling:
+                raise  # asked for by someone else meanwhile
 
     def __call__(self) -> None:
         self.fired = True
