@@ -9,9 +9,14 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
+import httpcore
 import httpcore2
+import httpx
+import httpx2
 import pytest
 
+from holysheep_client import PoolConfig
 from holysheep_client._clock import SYSTEM_CLOCK
 from holysheep_client._transports.deadline import (
     Abort,
@@ -21,6 +26,7 @@ from holysheep_client._transports.deadline import (
     leave_bound,
     time_left,
 )
+from holysheep_client._transports.pool import build_pool_transport
 from holysheep_client.testing import FakeClock
 
 
@@ -135,3 +141,89 @@ def test_a_past_bound_refuses_connect_and_write(
             deadline_backend(httpcore2, sync=True).connect_tcp("127.0.0.1", 9)
     finally:
         leave_bound(token)
+
+
+# -- the pool's probe of idle connections ---------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("core", [httpcore2, httpcore], ids=["httpcore2", "httpcore"])
+async def test_an_idle_async_connection_is_probed_on_its_own_socket(
+    core: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quiet while open, readable once the peer sends or closes; one socket lookup."""
+    asked: list[str] = []
+    stream_class = core._backends.anyio.AnyIOStream
+    original = stream_class.get_extra_info
+
+    def recording(self: Any, info: str) -> Any:
+        asked.append(info)
+        return original(self, info)
+
+    monkeypatch.setattr(stream_class, "get_extra_info", recording)
+    server = socket.create_server(("127.0.0.1", 0))
+    peers: list[socket.socket] = []
+    accepting = threading.Thread(target=lambda: peers.append(server.accept()[0]))
+    accepting.start()
+    stream = await deadline_backend(core, sync=False).connect_tcp(
+        "127.0.0.1", server.getsockname()[1], timeout=2.0
+    )
+    accepting.join()
+    peer = peers[0]
+    try:
+        assert not any(stream.get_extra_info("is_readable") for _ in range(50))
+        assert asked == ["socket"], "the socket is looked up once, then probed here"
+        assert stream.get_extra_info("socket").fileno() >= 0
+        peer.close()
+        with anyio.fail_after(2.0):
+            while not stream.get_extra_info("is_readable"):
+                await anyio.sleep(0.01)
+        assert asked == ["socket", "socket"], "other attributes pass through"
+    finally:
+        await stream.aclose()
+        peer.close()
+        server.close()
+    assert stream.get_extra_info("is_readable"), "a closed socket reads as gone"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("lib", [httpx2, httpx], ids=["httpx2", "httpx"])
+async def test_the_pool_drops_a_keep_alive_connection_the_server_closed(
+    lib: Any,
+) -> None:
+    """A server that closes after each answer, keep-alive or not, gets a new connection."""
+    server = socket.create_server(("127.0.0.1", 0))
+    closed = threading.Semaphore(0)
+    accepted: list[int] = []
+
+    def serve() -> None:
+        for _ in range(3):
+            peer, _ = server.accept()
+            accepted.append(1)
+            with peer:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += peer.recv(4096)
+                peer.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            closed.release()
+
+    serving = threading.Thread(target=serve, daemon=True)
+    serving.start()
+    transport = build_pool_transport(
+        PoolConfig(backend="httpcore"),
+        sync=False,
+        flavor="httpx2" if lib is httpx2 else "httpx",
+    )
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/"
+    try:
+        for _ in range(3):
+            response = await transport.handle_async_request(lib.Request("GET", url))
+            assert (await response.aread()) == b"ok"
+            await response.aclose()
+            assert await anyio.to_thread.run_sync(closed.acquire, True, 2.0)
+            await anyio.sleep(0.05)
+    finally:
+        await transport.aclose()
+        server.close()
+        serving.join(timeout=2.0)
+    assert len(accepted) == 3

@@ -22,6 +22,7 @@ shuts the socket being read down, which wakes a blocked read at once.
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import threading
 from contextvars import ContextVar
@@ -232,14 +233,36 @@ class _SyncStream:
         return self._inner.get_extra_info(info)
 
 
+def _readable(sock: Any) -> bool:
+    """Whether ``sock`` has data or EOF waiting (``True`` without a socket).
+
+    An idle keep-alive connection that is readable has been closed by the server;
+    httpcore asks this of every idle connection whenever its pool assigns requests.
+    """
+    if sock is None:
+        return True
+    fd = sock.fileno()
+    if fd == -1:
+        return True
+    if not hasattr(select, "poll"):  # pragma: no cover - Windows
+        return bool(select.select([fd], [], [], 0)[0])
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+_UNKNOWN: Final[Any] = object()
+
+
 class _AsyncStream:
     """The async twin of `_SyncStream`."""
 
-    __slots__ = ("_errors", "_inner")
+    __slots__ = ("_errors", "_inner", "_socket")
 
     def __init__(self, inner: Any, errors: _Errors) -> None:
         self._inner = inner
         self._errors = errors
+        self._socket = _UNKNOWN
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         data: bytes = await self._inner.read(
@@ -264,6 +287,14 @@ class _AsyncStream:
         return _AsyncStream(inner, self._errors)
 
     def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            # anyio answers every attribute by building all of them (a getpeername
+            # syscall among them), and the pool asks this of each idle connection
+            # at every assignment: ask once for the socket, then probe it here.
+            sock = self._socket
+            if sock is _UNKNOWN:
+                sock = self._socket = self._inner.get_extra_info("socket")
+            return _readable(sock)
         return self._inner.get_extra_info(info)
 
 
