@@ -12,7 +12,7 @@ import json
 import pstats
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from holysheep_client.testing import DEFAULT_API_KEY
 
@@ -91,8 +91,8 @@ async def anthropic_sse(origin: str, url: str, conc: int) -> tuple[Call, Close]:
         stream = await sdk.messages.create(
             model=MODEL,
             max_tokens=MAX_TOKENS,
-            messages=MESSAGES,
-            stream=True,  # type: ignore[arg-type]
+            messages=cast(Any, MESSAGES),
+            stream=True,
         )
         async for event in stream:
             if event.type == "content_block_delta":

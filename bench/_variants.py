@@ -62,7 +62,7 @@ def bench_config(
     return ClientConfig(
         providers=[ProviderConfig(name="fake", base_url=url, api_key=DEFAULT_API_KEY)],
         rate_limit=RateLimitConfig(requests_per_second=1_000_000),
-        pool=PoolConfig(**limits(concurrency), backend=backend),  # type: ignore[arg-type]
+        pool=PoolConfig(**limits(concurrency), backend=backend),
         timeout=TimeoutConfig(
             connect=connect_timeout(concurrency), per_attempt=PER_ATTEMPT, total=60
         ),
@@ -92,7 +92,7 @@ async def pool_transport(
 
     from holysheep_client._transports.pool import build_pool_transport
 
-    pool = PoolConfig(**limits(conc), backend=backend)  # type: ignore[arg-type]
+    pool = PoolConfig(**limits(conc), backend=backend)
     transport: Any = build_pool_transport(pool)
     client = httpx2.AsyncClient(
         transport=transport,
