@@ -151,7 +151,7 @@ def test_a_past_bound_refuses_connect_and_write(
 async def test_an_idle_async_connection_is_probed_on_its_own_socket(
     core: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Quiet while open, readable once the peer sends or closes; one socket lookup."""
+    """Not readable while idle and open, readable once the peer closes; one lookup."""
     asked: list[str] = []
     stream_class = core._backends.anyio.AnyIOStream
     original = stream_class.get_extra_info
@@ -191,7 +191,8 @@ async def test_an_idle_async_connection_is_probed_on_its_own_socket(
 async def test_the_pool_drops_a_keep_alive_connection_the_server_closed(
     lib: Any,
 ) -> None:
-    """A server that closes after each answer, keep-alive or not, gets a new connection."""
+    """A server that closes each connection after its answer, unannounced: the pool
+    sees it closed and opens a new one for the next request, which succeeds."""
     server = socket.create_server(("127.0.0.1", 0))
     closed = threading.Semaphore(0)
     accepted: list[int] = []
