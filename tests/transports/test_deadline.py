@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -186,45 +188,86 @@ async def test_an_idle_async_connection_is_probed_on_its_own_socket(
     assert stream.get_extra_info("is_readable"), "a closed socket reads as gone"
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize("lib", [httpx2, httpx], ids=["httpx2", "httpx"])
-async def test_the_pool_drops_a_keep_alive_connection_the_server_closed(
-    lib: Any,
-) -> None:
-    """A server that closes each connection after its answer, unannounced: the pool
-    sees it closed and opens a new one for the next request, which succeeds."""
+@dataclass
+class _ClosingServer:
+    """A loopback HTTP server that closes each connection after its answer, unannounced."""
+
+    url: str
+    closed: threading.Semaphore
+    accepted: list[int]
+
+
+@pytest.fixture
+def closing_server() -> Iterator[_ClosingServer]:
     server = socket.create_server(("127.0.0.1", 0))
-    closed = threading.Semaphore(0)
-    accepted: list[int] = []
+    got = _ClosingServer(
+        f"http://127.0.0.1:{server.getsockname()[1]}/", threading.Semaphore(0), []
+    )
 
     def serve() -> None:
         for _ in range(3):
             peer, _ = server.accept()
-            accepted.append(1)
+            got.accepted.append(1)
             with peer:
                 data = b""
                 while b"\r\n\r\n" not in data:
                     data += peer.recv(4096)
                 peer.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-            closed.release()
+            got.closed.release()
 
     serving = threading.Thread(target=serve, daemon=True)
     serving.start()
+    yield got
+    server.close()
+    serving.join(timeout=2.0)
+
+
+# A moment for the server's FIN to reach the client's socket before the next request.
+_FIN = 0.05
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("lib", [httpx2, httpx], ids=["httpx2", "httpx"])
+async def test_the_async_pool_drops_a_keep_alive_connection_the_server_closed(
+    lib: Any, closing_server: _ClosingServer
+) -> None:
+    """The pool sees each connection closed and opens a new one: all three succeed."""
     transport = build_pool_transport(
         PoolConfig(backend="httpcore"),
         sync=False,
         flavor="httpx2" if lib is httpx2 else "httpx",
     )
-    url = f"http://127.0.0.1:{server.getsockname()[1]}/"
     try:
         for _ in range(3):
-            response = await transport.handle_async_request(lib.Request("GET", url))
+            request = lib.Request("GET", closing_server.url)
+            response = await transport.handle_async_request(request)
             assert (await response.aread()) == b"ok"
             await response.aclose()
+            closed = closing_server.closed
             assert await anyio.to_thread.run_sync(closed.acquire, True, 2.0)
-            await anyio.sleep(0.05)
+            await anyio.sleep(_FIN)
     finally:
         await transport.aclose()
-        server.close()
-        serving.join(timeout=2.0)
-    assert len(accepted) == 3
+    assert len(closing_server.accepted) == 3
+
+
+@pytest.mark.parametrize("lib", [httpx2, httpx], ids=["httpx2", "httpx"])
+def test_the_sync_pool_drops_a_keep_alive_connection_the_server_closed(
+    lib: Any, closing_server: _ClosingServer
+) -> None:
+    """The sync twin: the same three requests on the sync pool all succeed."""
+    transport = build_pool_transport(
+        PoolConfig(backend="httpcore"),
+        sync=True,
+        flavor="httpx2" if lib is httpx2 else "httpx",
+    )
+    try:
+        for _ in range(3):
+            response = transport.handle_request(lib.Request("GET", closing_server.url))
+            assert response.read() == b"ok"
+            response.close()
+            assert closing_server.closed.acquire(True, 2.0)
+            time.sleep(_FIN)
+    finally:
+        transport.close()
+    assert len(closing_server.accepted) == 3
